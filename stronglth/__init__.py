@@ -1,0 +1,46 @@
+"""stronglth: the strong lottery ticket hypothesis, executable.
+
+Malach et al. (2020) proved that a random ReLU network G of depth 2l with U[-1, 1] weights
+contains a subnetwork (a mask, no training) approximating any admissible target of depth l;
+Pensia et al. (2020) showed logarithmic width suffices. This package builds G lazily from a
+seed, constructs tickets inside it as in the proofs, and checks their sup-norm error.
+
+The public API is re-exported here explicitly; everything else is internal.
+"""
+
+from stronglth._version import __version__
+from stronglth.errors import (
+    AssumptionError,
+    InvalidInputError,
+    ShapeError,
+    StrongLTHError,
+    TicketAuditError,
+    TicketFormatError,
+    TicketNotFound,
+    TooLargeError,
+)
+from stronglth.random_network import GENERATOR, RandomNetwork
+from stronglth.relu import ReLUNetwork
+from stronglth.target import TARGET_FAMILIES, TargetNetwork, random_target
+from stronglth.ticket import TICKET_FORMAT, KeptEntries, Ticket
+
+__all__ = [
+    "__version__",
+    "GENERATOR",
+    "TICKET_FORMAT",
+    "TARGET_FAMILIES",
+    "RandomNetwork",
+    "ReLUNetwork",
+    "TargetNetwork",
+    "random_target",
+    "Ticket",
+    "KeptEntries",
+    "StrongLTHError",
+    "InvalidInputError",
+    "ShapeError",
+    "AssumptionError",
+    "TooLargeError",
+    "TicketFormatError",
+    "TicketAuditError",
+    "TicketNotFound",
+]

@@ -1,0 +1,51 @@
+"""The package's exceptions: one base class, one subclass per kind of problem.
+
+Every error raised on bad input derives from :class:`StrongLTHError`, so a caller (and the
+``stronglth`` command, which prints one line and exits 2) can catch them all at once. Messages
+say what was wrong and, where it helps, what to do about it.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "StrongLTHError",
+    "InvalidInputError",
+    "ShapeError",
+    "AssumptionError",
+    "TooLargeError",
+    "TicketFormatError",
+    "TicketAuditError",
+    "TicketNotFound",
+]
+
+
+class StrongLTHError(Exception):
+    """Base class of every error this package raises on purpose."""
+
+
+class InvalidInputError(StrongLTHError, ValueError):
+    """An argument has the wrong type or value (NaN weights, a negative seed, ...)."""
+
+
+class ShapeError(InvalidInputError):
+    """Shapes that do not chain, empty layers, inputs of the wrong dimension."""
+
+
+class AssumptionError(StrongLTHError):
+    """A target network violates the assumptions of Malach et al. (2020) (REFERENCE §1)."""
+
+
+class TooLargeError(StrongLTHError):
+    """A request would materialise more memory than allowed (e.g. ``dense()`` on a huge matrix)."""
+
+
+class TicketFormatError(StrongLTHError):
+    """A ticket file does not follow the format "stronglth-ticket/1" of DESIGN.md."""
+
+
+class TicketAuditError(StrongLTHError):
+    """A ticket's kept values are not the random network's own values, bit for bit."""
+
+
+class TicketNotFound(StrongLTHError):
+    """A construction found no acceptable candidate in some block (the random network is too narrow)."""

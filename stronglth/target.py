@@ -1,0 +1,178 @@
+"""Target networks and the assumptions of Malach et al. (2020), REFERENCE §1.
+
+A target is a bias-free ReLU network ``F(x) = W_l s(W_{l-1} ... s(W_1 x))`` on the unit ball
+whose layers satisfy ``||W_i||_2 <= 1`` (spectral norm) and ``max |W_i[o, j]| <= 1/sqrt(n_{i-1})``
+(max-norm). :func:`random_target` draws admissible targets from a registry of families.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from stronglth import _validate
+from stronglth.errors import AssumptionError, InvalidInputError
+from stronglth.relu import ReLUNetwork
+
+__all__ = ["TargetNetwork", "LayerNorms", "random_target", "TARGET_FAMILIES"]
+
+
+@dataclass(frozen=True)
+class LayerNorms:
+    """The two norms the assumptions bound, for one layer, and their bounds."""
+
+    layer: int
+    spectral_norm: float
+    max_abs: float
+    max_abs_bound: float  # 1 / sqrt(fan_in)
+
+
+class TargetNetwork(ReLUNetwork):
+    """A target network of depth ``l`` (REFERENCE §1). Construction does not check the
+    assumptions; :meth:`check` does, and every construction calls it.
+
+    Empty layers are refused here (unlike a compacted ticket, a target has no width-0 layer).
+    """
+
+    _allow_empty_hidden = False
+
+    def layer_norms(self) -> tuple[LayerNorms, ...]:
+        """Spectral norm and max-norm of each layer, with the max-norm bound ``1/sqrt(n_{i-1})``."""
+        return tuple(
+            LayerNorms(
+                layer=i,
+                spectral_norm=float(np.linalg.norm(w, 2)),
+                max_abs=float(np.max(np.abs(w))),
+                max_abs_bound=float(1.0 / np.sqrt(w.shape[1])),
+            )
+            for i, w in enumerate(self.weights, start=1)
+        )
+
+    def check(self, tolerance: float = 1e-9) -> "TargetNetwork":
+        """Raise :class:`~stronglth.errors.AssumptionError` unless every layer satisfies
+        ``||W_i||_2 <= 1`` and ``max|W_i| <= 1/sqrt(n_{i-1})``, each up to ``tolerance``.
+
+        Returns ``self`` so that ``target.check()`` chains.
+        """
+        if isinstance(tolerance, bool) or not np.isfinite(tolerance) or tolerance < 0:
+            raise InvalidInputError(f"tolerance must be a finite number >= 0, got {tolerance!r}")
+        for norms in self.layer_norms():
+            if norms.spectral_norm > 1.0 + tolerance:
+                raise AssumptionError(
+                    f"layer {norms.layer}: spectral norm {norms.spectral_norm:.6g} exceeds 1"
+                    " (Malach et al. assume ||W_i||_2 <= 1); use scale_to_assumptions()"
+                )
+            if norms.max_abs > norms.max_abs_bound + tolerance:
+                raise AssumptionError(
+                    f"layer {norms.layer}: max-norm {norms.max_abs:.6g} exceeds 1/sqrt(fan_in) = {norms.max_abs_bound:.6g}"
+                    " (Malach et al. assume |W_i[o, j]| <= 1/sqrt(n_{i-1})); use scale_to_assumptions()"
+                )
+        return self
+
+    def is_admissible(self, tolerance: float = 1e-9) -> bool:
+        """Whether :meth:`check` would pass."""
+        try:
+            self.check(tolerance)
+        except AssumptionError:
+            return False
+        return True
+
+    def scale_to_assumptions(self) -> tuple["TargetNetwork", float]:
+        """An admissible target ``F'`` and the factor ``c >= 1`` with ``F = c F'``.
+
+        Each layer is divided by ``c_i = max(1, ||W_i||_2, sqrt(n_{i-1}) max|W_i|)`` (layers that
+        already satisfy the assumptions are left alone) and ``c = prod c_i``. By positive
+        homogeneity, approximating ``F'`` to ``eps / c`` is approximating ``F`` to ``eps`` after
+        multiplying the output by ``c``.
+        """
+        scaled, factor = [], 1.0
+        for norms, w in zip(self.layer_norms(), self.weights):
+            c_i = max(1.0, norms.spectral_norm, norms.max_abs / norms.max_abs_bound)
+            scaled.append(w / c_i)
+            factor *= c_i
+        return TargetNetwork(scaled), factor
+
+
+# -- families of admissible targets ---------------------------------------------------------
+
+
+def _fit_to_assumptions(w: np.ndarray) -> np.ndarray:
+    """Scale a matrix down so that both assumptions hold, at least one of them with equality."""
+    scale = max(np.linalg.norm(w, 2), np.max(np.abs(w)) * np.sqrt(w.shape[1]))
+    return w / scale if scale > 0 else w
+
+
+def _gaussian(rng: np.random.Generator, n_out: int, n_in: int) -> np.ndarray:
+    """i.i.d. Gaussian entries, rescaled until both assumptions hold (one of them tight)."""
+    return _fit_to_assumptions(rng.standard_normal((n_out, n_in)))
+
+
+def _sylvester_hadamard(n: int) -> np.ndarray:
+    h = np.ones((1, 1))
+    while h.shape[0] < n:
+        h = np.block([[h, h], [h, -h]])
+    return h
+
+
+def _max_norm(rng: np.random.Generator, n_out: int, n_in: int) -> np.ndarray:
+    """Entries all of one magnitude, as close to the max-norm bound ``1/sqrt(n_in)`` as the
+    spectral norm allows.
+
+    When ``n_in`` is a power of two and ``n_out <= n_in``, the rows are distinct rows of a
+    Sylvester-Hadamard matrix (random row choice, column signs and order): every entry is exactly
+    ``+-1/sqrt(n_in)`` and the rows are orthonormal, so both assumptions hold with equality.
+    Otherwise a random sign matrix divided by ``max(sqrt(n_in), ||S||_2)``.
+    """
+    if n_out <= n_in and n_in & (n_in - 1) == 0:
+        h = _sylvester_hadamard(n_in)
+        rows = rng.choice(n_in, size=n_out, replace=False)
+        signs = rng.choice([-1.0, 1.0], size=n_in)
+        return (h[rows][:, rng.permutation(n_in)] * signs) / np.sqrt(n_in)
+    return _fit_to_assumptions(rng.choice([-1.0, 1.0], size=(n_out, n_in)))
+
+
+def _rank1(rng: np.random.Generator, n_out: int, n_in: int) -> np.ndarray:
+    """``a b^T`` with unit vectors ``a`` (Gaussian direction) and ``b`` (entries ``+-1/sqrt(n_in)``):
+    spectral norm exactly 1, and ``|a_o b_j| <= 1/sqrt(n_in)`` because ``|a_o| <= 1``."""
+    a = rng.standard_normal(n_out)
+    a /= np.linalg.norm(a)
+    b = rng.choice([-1.0, 1.0], size=n_in) / np.sqrt(n_in)
+    return np.outer(a, b)
+
+
+def _sparse(rng: np.random.Generator, n_out: int, n_in: int) -> np.ndarray:
+    """Gaussian entries with about 70% of them zero (at least one non-zero), rescaled to the assumptions."""
+    w = rng.standard_normal((n_out, n_in)) * (rng.random((n_out, n_in)) < 0.3)
+    if not np.any(w):
+        w[rng.integers(n_out), rng.integers(n_in)] = 1.0
+    return _fit_to_assumptions(w)
+
+
+TARGET_FAMILIES: dict[str, Callable[[np.random.Generator, int, int], np.ndarray]] = {
+    "gaussian": _gaussian,
+    "max_norm": _max_norm,
+    "rank1": _rank1,
+    "sparse": _sparse,
+}
+"""Registry of admissible target families: name -> ``(rng, n_out, n_in) -> W``."""
+
+
+def random_target(d: int, widths: Sequence[int], *, seed: int, family: str = "gaussian") -> TargetNetwork:
+    """A random admissible target with input dimension ``d`` and layer widths ``widths``.
+
+    ``family`` is one of :data:`TARGET_FAMILIES` (``"gaussian"``, ``"max_norm"``, ``"rank1"``,
+    ``"sparse"``); every layer is drawn from it with ``numpy.random.default_rng(seed)``.
+    """
+    d = _validate.positive_int(d, "d")
+    if isinstance(widths, (int, np.integer)) or not isinstance(widths, Sequence) and not isinstance(widths, np.ndarray):
+        raise InvalidInputError(f"widths must be a sequence of positive integers, got {widths!r}")
+    if len(widths) == 0:
+        raise InvalidInputError("widths is empty: a target needs at least one layer")
+    dims = [d] + [_validate.positive_int(n, f"widths[{i}]") for i, n in enumerate(widths)]
+    if family not in TARGET_FAMILIES:
+        raise InvalidInputError(f"unknown target family {family!r}; choose one of {sorted(TARGET_FAMILIES)}")
+    rng = np.random.default_rng(_validate.seed(seed))
+    make = TARGET_FAMILIES[family]
+    return TargetNetwork([make(rng, n_out, n_in) for n_in, n_out in zip(dims[:-1], dims[1:])])

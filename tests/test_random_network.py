@@ -1,0 +1,196 @@
+"""RandomNetwork: the generator spec "pcg64-seedseq-v1", block views, statistics, bad input."""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+import tracemalloc
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from scipy import stats
+
+from stronglth import InvalidInputError, RandomNetwork, ShapeError, TooLargeError, random_target
+from stronglth.random_network import draw_uniform, line_bit_generator
+from strategies import seeds, small_networks, spec_line
+
+# First values of a few lines of G for seed 0, as (t, line): values. Any change of G breaks this.
+TEST_VECTOR = {
+    (1, 0): [0.7794775825562685, 0.11427610041245262, 0.6018161737839443, 0.9130276349506772],
+    (1, 1): [0.6973000865775454, -0.49148434502183846, -0.5456043835856108, 0.8507878191229497],
+    (2, 0): [-0.838351921653625, -0.1951244160128256, 0.20257841247553188, -0.7097995295690449],
+    (3, 5): [-0.2829222645066165, -0.5787429364690051, -0.279699913232734, -0.7687499549779373],
+}
+
+
+def test_committed_test_vector():
+    network = RandomNetwork([(10, 10)] * 4, seed=0)
+    for (t, line), expected in TEST_VECTOR.items():
+        assert network.segment(t, line, 0, 4).tolist() == expected
+
+
+@given(seed=seeds, t=st.integers(1, 4), line=st.integers(0, 30), start=st.integers(0, 200), size=st.integers(0, 300))
+def test_segment_equals_spec_bit_for_bit(seed, t, line, start, size):
+    length = start + size + 1
+    network = RandomNetwork([(length, 31), (31, length)] * 2, seed=seed)
+    expected = spec_line(seed, t, line, start + size)[start:]
+    assert network.segment(t, line, start, start + size).tobytes() == expected.tobytes()
+
+
+@given(seed=seeds, size=st.integers(0, 1000))
+def test_draw_uniform_equals_generator_uniform(seed, size):
+    ours = draw_uniform(line_bit_generator(seed, 1, 0), size)
+    assert ours.tobytes() == spec_line(seed, 1, 0, size).tobytes()
+
+
+@given(network=small_networks(), data=st.data())
+def test_dense_equals_block_view(network, data):
+    t = data.draw(st.integers(1, network.depth))
+    rows, cols = network.shapes[t - 1]
+    r0 = data.draw(st.integers(0, rows))
+    r1 = data.draw(st.integers(r0, rows))
+    c0 = data.draw(st.integers(0, cols))
+    c1 = data.draw(st.integers(c0, cols))
+    dense = network.dense(t)
+    assert dense.shape == (rows, cols)
+    assert network.block(t, slice(r0, r1), slice(c0, c1)).tobytes() == np.ascontiguousarray(dense[r0:r1, c0:c1]).tobytes()
+    # negative and open slices mean what they mean in numpy
+    assert np.array_equal(network.block(t, slice(-1, None), slice(None, 1)), dense[-1:, :1])
+
+
+@given(network=small_networks(), data=st.data())
+def test_values_at_equals_dense(network, data):
+    t = data.draw(st.integers(1, network.depth))
+    rows, cols = network.shapes[t - 1]
+    n = data.draw(st.integers(0, 40))
+    r = np.array(data.draw(st.lists(st.integers(0, rows - 1), min_size=n, max_size=n)), dtype=np.int64)
+    c = np.array(data.draw(st.lists(st.integers(0, cols - 1), min_size=n, max_size=n)), dtype=np.int64)
+    assert network.values_at(t, r, c).tobytes() == network.dense(t)[r, c].tobytes()
+
+
+def test_values_at_far_apart_offsets_on_a_huge_line():
+    network = RandomNetwork([(10**9, 2), (1, 10**9)], seed=7)
+    offsets = np.array([0, 1, 5, 300, 10**6, 10**9 - 1, 10**6 + 3])
+    got = network.values_at(2, np.zeros_like(offsets), offsets)
+    for p, value in zip(offsets, got):
+        assert value == network.segment(2, 0, int(p), int(p) + 1)[0]
+
+
+def test_odd_matrices_are_generated_by_column_even_by_row():
+    network = RandomNetwork([(6, 3), (2, 6)], seed=11)
+    assert np.array_equal(network.dense(1)[:, 2], spec_line(11, 1, 2, 6))
+    assert np.array_equal(network.dense(2)[1, :], spec_line(11, 2, 1, 6))
+
+
+def test_ten_billion_weights_cost_no_memory_and_blocks_are_fast():
+    tracemalloc.start()
+    network = RandomNetwork([(100_000, 100_000), (100_000, 100_000)], seed=3)
+    block = network.block(2, slice(99_990, 100_000), slice(50_000, 50_016))
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert network.parameter_count == 2 * 10**10
+    assert block.shape == (10, 16)
+    assert peak < 1_000_000  # bytes: the block, not the network
+    assert np.array_equal(block[3], spec_line(3, 2, 99_993, 50_016)[50_000:])
+
+
+def test_values_identical_across_processes():
+    code = (
+        "import hashlib, numpy as np; from stronglth import RandomNetwork;"
+        "n = RandomNetwork([(50, 7), (9, 50)], seed=123);"
+        "print(hashlib.sha256(n.dense(1).tobytes() + n.dense(2).tobytes()).hexdigest())"
+    )
+    other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    network = RandomNetwork([(50, 7), (9, 50)], seed=123)
+    here = hashlib.sha256(network.dense(1).tobytes() + network.dense(2).tobytes()).hexdigest()
+    assert other == here
+
+
+def test_entries_are_uniform_on_minus_one_one():
+    network = RandomNetwork([(50_000, 4), (3, 50_000)], seed=0)
+    values = np.concatenate([network.segment(1, j, 0, 50_000) for j in range(4)])
+    assert values.min() >= -1.0 and values.max() < 1.0
+    # KS against U[-1, 1]: a generator drawing U[0, 1], or skewed, fails by a wide margin
+    assert stats.kstest(values, stats.uniform(loc=-1, scale=2).cdf).pvalue > 1e-4
+    assert abs(values.mean()) < 5 * np.sqrt(1 / 3 / values.size)
+    assert abs(values.var() - 1 / 3) < 0.01
+
+
+def test_lines_are_independent():
+    network = RandomNetwork([(100_000, 3), (3, 100_000)] * 2, seed=1)
+    streams = [network.segment(t, line, 0, 100_000) for t in (1, 2, 3) for line in (0, 1)]
+    bound = 5 / np.sqrt(100_000)  # five standard errors of a correlation under independence
+    for a in range(len(streams)):
+        for b in range(a + 1, len(streams)):
+            assert abs(np.corrcoef(streams[a], streams[b])[0, 1]) < bound
+    # and within a line, consecutive values are uncorrelated
+    assert abs(np.corrcoef(streams[0][:-1], streams[0][1:])[0, 1]) < bound
+
+
+def test_seed_changes_every_value():
+    a = RandomNetwork([(20, 5), (5, 20)], seed=1).dense(1)
+    b = RandomNetwork([(20, 5), (5, 20)], seed=2).dense(1)
+    assert not np.any(a == b)
+
+
+def test_for_target_shapes():
+    target = random_target(3, [5, 2], seed=0)
+    network = RandomNetwork.for_target(target, [4, 7], seed=9)
+    assert network.shapes == ((12, 3), (5, 12), (35, 5), (2, 35))
+    assert network.hidden_widths == (12, 35)
+    assert network.dims == (3, 12, 5, 35, 2)
+
+
+@pytest.mark.parametrize(
+    "shapes, error",
+    [
+        ([(3, 2)], ShapeError),  # odd depth
+        ([], ShapeError),
+        ([(3, 2), (4, 4)], ShapeError),  # does not chain
+        ([(3, 0), (2, 3)], InvalidInputError),  # empty layer
+        ([(3, 2.0), (2, 3)], InvalidInputError),  # non-integer
+        ([(3, 2, 1), (2, 3)], ShapeError),
+        ("abc", InvalidInputError),
+    ],
+)
+def test_bad_shapes(shapes, error):
+    with pytest.raises(error):
+        RandomNetwork(shapes, seed=0)
+
+
+@pytest.mark.parametrize("seed", [-1, 1.5, "3", None, True])
+def test_bad_seeds(seed):
+    with pytest.raises(InvalidInputError, match="seed"):
+        RandomNetwork([(2, 2), (2, 2)], seed=seed)
+
+
+def test_seed_is_keyword_only():
+    with pytest.raises(TypeError):
+        RandomNetwork([(2, 2), (2, 2)], 0)  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("block_sizes", [[0, 3], [-2, 3], [2.5, 3], [3], 4])
+def test_bad_block_sizes(block_sizes):
+    with pytest.raises(InvalidInputError):
+        RandomNetwork.for_target(random_target(2, [3, 1], seed=0), block_sizes, seed=0)
+
+
+def test_dense_refuses_huge_matrix():
+    network = RandomNetwork([(10**6, 10**4), (1, 10**6)], seed=0)
+    with pytest.raises(TooLargeError, match="block"):
+        network.dense(1)
+
+
+def test_bad_indices():
+    network = RandomNetwork([(5, 3), (2, 5)], seed=0)
+    with pytest.raises(InvalidInputError):
+        network.block(3)
+    with pytest.raises(InvalidInputError):
+        network.block(1, slice(0, 4, 2))
+    with pytest.raises(ShapeError):
+        network.segment(1, 3, 0, 2)  # line 3 of a 3-column matrix
+    with pytest.raises(ShapeError):
+        network.values_at(1, [5], [0])

@@ -1,0 +1,171 @@
+"""TargetNetwork, the assumptions of REFERENCE §1, target families, torch import."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given
+from hypothesis import strategies as st
+from torch import nn
+
+from stronglth import TARGET_FAMILIES, AssumptionError, InvalidInputError, ReLUNetwork, ShapeError, TargetNetwork, random_target
+
+dims_strategy = st.tuples(st.integers(1, 9), st.lists(st.integers(1, 9), min_size=1, max_size=4))
+
+
+def naive_forward(weights, x):
+    """Point by point, with explicit loops over units: an oracle for forward()."""
+    h = list(x)
+    for i, w in enumerate(weights):
+        h = [sum(w[o][j] * h[j] for j in range(len(h))) for o in range(len(w))]
+        if i < len(weights) - 1:
+            h = [max(v, 0.0) for v in h]
+    return h
+
+
+@given(dims=dims_strategy, family=st.sampled_from(sorted(TARGET_FAMILIES)), seed=st.integers(0, 2**32))
+def test_every_family_is_admissible(dims, family, seed):
+    d, widths = dims
+    target = random_target(d, widths, seed=seed, family=family)
+    assert target.dims == (d, *widths)
+    target.check(tolerance=1e-12)
+    for norms in target.layer_norms():
+        assert norms.spectral_norm <= 1 + 1e-12 and norms.max_abs <= norms.max_abs_bound + 1e-12
+
+
+@given(d=st.sampled_from([1, 2, 4, 8, 16]), seed=st.integers(0, 2**32))
+def test_max_norm_family_is_at_the_bound_for_powers_of_two(d, seed):
+    target = random_target(d, [max(1, d // 2)], seed=seed, family="max_norm")
+    w = target.weights[0]
+    assert np.allclose(np.abs(w), 1 / np.sqrt(d), rtol=0, atol=1e-15)
+    assert np.linalg.norm(w, 2) == pytest.approx(1.0, abs=1e-12)
+
+
+@given(dims=dims_strategy, seed=st.integers(0, 2**32))
+def test_rank1_family_has_spectral_norm_one(dims, seed):
+    target = random_target(dims[0], dims[1], seed=seed, family="rank1")
+    for w in target.weights:
+        assert np.linalg.matrix_rank(w) == 1
+        assert np.linalg.norm(w, 2) == pytest.approx(1.0, abs=1e-12)
+
+
+def test_random_target_is_a_function_of_its_seed():
+    a = random_target(3, [4, 2], seed=5)
+    b = random_target(3, [4, 2], seed=5)
+    c = random_target(3, [4, 2], seed=6)
+    assert all(np.array_equal(x, y) for x, y in zip(a.weights, b.weights))
+    assert not np.array_equal(a.weights[0], c.weights[0])
+
+
+@given(dims=dims_strategy, seed=st.integers(0, 2**32), n=st.integers(1, 5))
+def test_forward_matches_naive_oracle_and_is_homogeneous(dims, seed, n):
+    target = random_target(dims[0], dims[1], seed=seed)
+    x = np.random.default_rng(seed).standard_normal((n, dims[0]))
+    got = target.forward(x)
+    expected = np.array([naive_forward([w.tolist() for w in target.weights], row) for row in x.tolist()])
+    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(target.forward(2.5 * x), 2.5 * got, rtol=1e-12, atol=1e-14)
+    assert target.forward(x[0]).shape == (dims[1][-1],)
+
+
+def test_check_names_layer_and_norm():
+    ok = np.full((2, 4), 0.5) / 2
+    with pytest.raises(AssumptionError, match=r"layer 2: spectral norm 2"):
+        TargetNetwork([ok, 2 * np.eye(2)]).check()
+    with pytest.raises(AssumptionError, match=r"layer 1: max-norm 0.9 exceeds 1/sqrt\(fan_in\) = 0.5"):
+        TargetNetwork([np.array([[0.9, 0, 0, 0]])]).check()
+    assert not TargetNetwork([2 * np.eye(2)]).is_admissible()
+
+
+@given(seed=st.integers(0, 2**32), scale=st.floats(0.01, 100))
+def test_scale_to_assumptions(seed, scale):
+    raw = [scale * np.random.default_rng(seed).standard_normal((3, 2)), np.random.default_rng(seed + 1).standard_normal((2, 3))]
+    target = TargetNetwork(raw)
+    scaled, factor = target.scale_to_assumptions()
+    scaled.check(tolerance=1e-12)
+    assert factor >= 1
+    x = np.random.default_rng(seed).standard_normal((5, 2))
+    np.testing.assert_allclose(factor * scaled.forward(x), target.forward(x), rtol=1e-10, atol=1e-12)
+
+
+def test_scale_leaves_admissible_targets_alone():
+    target = random_target(3, [4, 1], seed=0)
+    scaled, factor = target.scale_to_assumptions()
+    assert factor == 1.0
+    assert all(np.array_equal(a, b) for a, b in zip(scaled.weights, target.weights))
+
+
+def test_torch_round_trip():
+    target = random_target(3, [5, 4, 2], seed=1)
+    module = target.to_torch()
+    x = np.random.default_rng(0).standard_normal((7, 3))
+    with torch.no_grad():
+        np.testing.assert_allclose(module(torch.from_numpy(x)).numpy(), target.forward(x), rtol=1e-12, atol=1e-14)
+    back = TargetNetwork.from_torch(module)
+    assert isinstance(back, TargetNetwork)
+    assert all(np.array_equal(a, b) for a, b in zip(back.weights, target.weights))
+
+
+@pytest.mark.parametrize(
+    "module, message",
+    [
+        (nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1, bias=False)), "bias"),
+        (nn.Sequential(nn.Linear(2, 3, bias=False), nn.Tanh(), nn.Linear(3, 1, bias=False)), "ReLU"),
+        (nn.Sequential(nn.Conv1d(2, 3, 1, bias=False)), "Linear"),
+        (nn.Sequential(nn.Linear(2, 3, bias=False), nn.ReLU()), "ends with a ReLU"),
+        (nn.Sequential(), "no Linear"),
+        (nn.ReLU(), "nn.Sequential"),
+    ],
+)
+def test_from_torch_rejects(module, message):
+    with pytest.raises(InvalidInputError, match=message):
+        TargetNetwork.from_torch(module)
+
+
+@pytest.mark.parametrize(
+    "weights, error, message",
+    [
+        ([np.array([[np.nan, 0.1]])], InvalidInputError, "non-finite"),
+        ([np.array([[np.inf, 0.1]])], InvalidInputError, "non-finite"),
+        ([np.array([[1, 0]])], InvalidInputError, "floating-point"),
+        ([np.array([[0.1 + 0j]])], InvalidInputError, "floating-point"),
+        ([np.zeros((2, 3)), np.zeros((2, 3))], ShapeError, "do not chain"),
+        ([np.zeros((0, 3))], ShapeError, "empty"),
+        ([np.zeros((3, 2)), np.zeros((1, 0))], ShapeError, "empty"),
+        ([], ShapeError, "at least one layer"),
+        ([np.zeros(3)], ShapeError, "2-D"),
+    ],
+)
+def test_bad_weights(weights, error, message):
+    with pytest.raises(error, match=message):
+        TargetNetwork(weights)
+
+
+def test_relu_network_allows_empty_hidden_layers_but_target_does_not():
+    net = ReLUNetwork([np.zeros((0, 2)), np.zeros((1, 0))])
+    assert np.array_equal(net.forward(np.ones((3, 2))), np.zeros((3, 1)))
+    with pytest.raises(ShapeError):
+        TargetNetwork([np.zeros((0, 2)), np.zeros((1, 0))])
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(d=0, widths=[2]), "d must be"),
+        (dict(d=2, widths=[]), "empty"),
+        (dict(d=2, widths=[0]), "widths"),
+        (dict(d=2, widths=3), "sequence"),
+        (dict(d=2, widths=[2], family="cauchy"), "unknown target family"),
+        (dict(d=2, widths=[2], seed=-3), "seed"),
+    ],
+)
+def test_bad_random_target_arguments(kwargs, message):
+    kwargs.setdefault("seed", 0)
+    with pytest.raises(InvalidInputError, match=message):
+        random_target(**kwargs)
+
+
+def test_forward_rejects_wrong_input_dimension():
+    with pytest.raises(ShapeError, match=r"\(N, 3\)"):
+        random_target(3, [2], seed=0).forward(np.ones((4, 2)))
