@@ -8,7 +8,9 @@ seed, constructs tickets inside it as in the proofs, and checks their sup-norm e
 The public API is re-exported here explicitly; everything else is internal.
 """
 
+from stronglth import bounds
 from stronglth._version import __version__
+from stronglth.construct import METHODS, construct
 from stronglth.errors import (
     AssumptionError,
     InvalidInputError,
@@ -21,11 +23,14 @@ from stronglth.errors import (
 )
 from stronglth.random_network import GENERATOR, RandomNetwork
 from stronglth.relu import ReLUNetwork
-from stronglth.target import TARGET_FAMILIES, TargetNetwork, random_target
+from stronglth.target import TARGET_FAMILIES, TargetNetwork, load_target, random_target
 from stronglth.ticket import TICKET_FORMAT, KeptEntries, Ticket
 
 __all__ = [
     "__version__",
+    "bounds",
+    "construct",
+    "METHODS",
     "GENERATOR",
     "TICKET_FORMAT",
     "TARGET_FAMILIES",
@@ -33,6 +38,7 @@ __all__ = [
     "ReLUNetwork",
     "TargetNetwork",
     "random_target",
+    "load_target",
     "Ticket",
     "KeptEntries",
     "StrongLTHError",

@@ -14,7 +14,7 @@ from typing import NoReturn
 
 
 from stronglth._version import __version__
-from stronglth.errors import StrongLTHError
+from stronglth.errors import InvalidInputError, StrongLTHError
 
 __all__ = ["main"]
 
@@ -29,14 +29,68 @@ def _table(rows: Sequence[tuple[str, str]]) -> str:
     return "\n".join(f"  {k:<{width}}  {v}" for k, v in rows)
 
 
+def ticket_table(ticket, *, seconds: float, samples: int = 100_000) -> str:
+    """The short table printed after a construction: G, the ticket, its errors, the time."""
+    from stronglth.verify import sampled_error
+
+    net = ticket.network
+    sampled, _ = sampled_error(ticket, ticket.target, n=samples, seed=0)
+    eps = ticket.meta.get("eps")
+    rows = [
+        ("method", f"{ticket.meta.get('method')} (rule {ticket.meta.get('rule')})" if ticket.meta.get("rule") else str(ticket.meta.get("method"))),
+        ("target dims", " x ".join(str(n) for n in ticket.target.dims)),
+        ("block sizes k_i", ", ".join(f"{k:,}" for k in ticket.meta.get("block_sizes", []))),
+        ("G widths", " x ".join(f"{n:,}" for n in net.dims)),
+        ("G parameters", f"{net.parameter_count:,} (generated on the fly, never stored)"),
+        ("ticket nnz", f"{ticket.nnz:,} (density {ticket.density:.3g})"),
+        ("certified error", f"{ticket.certified_error:.4g}" + (f"  (eps = {eps:g})" if eps is not None else "")),
+        ("sampled error", f"{sampled:.4g}  (max over {samples:,} points of the unit sphere)"),
+        ("failed events", str(ticket.meta.get("failures", 0))),
+        ("time", f"{seconds:.2f} s"),
+    ]
+    return _table(rows)
+
+
 # -- commands ------------------------------------------------------------------------------
+
+
+def _parse_block_sizes(text: str):
+    if text in ("theorem", "instance"):
+        return text
+    try:
+        return [int(k) for k in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"block sizes must be 'theorem', 'instance' or integers like 100,200,50; got {text!r}") from None
+
+
+def _cmd_construct(args: argparse.Namespace) -> int:
+    from stronglth.construct import construct
+    from stronglth.target import load_target, random_target
+
+    if args.target is not None:
+        target = load_target(args.target)
+    else:
+        target = random_target(args.d, args.widths, seed=args.target_seed, family=args.family)
+    if args.out is not None and not args.out.endswith(".npz"):
+        raise InvalidInputError(f"--out must name a .npz file, got {args.out!r}")
+    start = time.perf_counter()
+    ticket = construct(
+        target, method=args.method, eps=args.eps, delta=args.delta, seed=args.seed, block_sizes=args.block_sizes,
+        rule=args.rule, negative_half_everywhere=args.negative_half_everywhere, on_failure=args.on_failure,
+        jobs=args.jobs, progress=None if not args.quiet else False,
+    )
+    seconds = time.perf_counter() - start
+    print(ticket_table(ticket, seconds=seconds, samples=args.samples))
+    if args.out is not None:
+        print(f"  written to {ticket.save(args.out)}")
+    return 0
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
     """The main job on a built-in default (see stronglth.demo)."""
     from stronglth.demo import run_demo
 
-    run_demo(seed=args.seed)
+    run_demo(seed=args.seed, jobs=args.jobs)
     return 0
 
 
@@ -73,7 +127,29 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="the main job on a built-in default target (under a minute)")
     demo.add_argument("--seed", type=int, default=0, help="seed of the target and of G (default 0)")
+    demo.add_argument("--jobs", type=int, default=None, help="processes scanning G (default: 2, or 1 on one core)")
     demo.set_defaults(run=_cmd_demo)
+
+    con = sub.add_parser("construct", help="construct a ticket approximating a target inside a seeded random network")
+    src = con.add_argument_group("target (a file, or a random admissible target)")
+    src.add_argument("--target", help=".npz with matrices W_1, W_2, ... (or a ticket file's target)")
+    src.add_argument("--family", default="gaussian", help="family of the random target (default gaussian)")
+    src.add_argument("--d", type=int, default=4, help="input dimension of the random target (default 4)")
+    src.add_argument("--widths", type=int, nargs="+", default=[8, 8, 1], help="widths of the random target (default 8 8 1)")
+    src.add_argument("--target-seed", type=int, default=0, help="seed of the random target (default 0)")
+    con.add_argument("--method", default="malach", help="construction method (default malach)")
+    con.add_argument("--eps", type=float, required=True, help="sup-norm error to reach over the unit ball")
+    con.add_argument("--delta", type=float, default=0.05, help="failure probability the block sizes allow (default 0.05)")
+    con.add_argument("--seed", type=int, default=0, help="seed of the random network G (default 0)")
+    con.add_argument("--block-sizes", type=_parse_block_sizes, default="theorem", help="theorem | instance | k1,k2,... (default theorem)")
+    con.add_argument("--rule", default="best", choices=["best", "matching"], help="gadget rule (default best)")
+    con.add_argument("--negative-half-everywhere", action="store_true", help="keep the N half in every layer, not only the first")
+    con.add_argument("--on-failure", default="raise", choices=["raise", "best_effort"], help="when a block has no acceptable unit")
+    con.add_argument("--jobs", type=int, default=1, help="processes scanning G in parallel (default 1)")
+    con.add_argument("--samples", type=int, default=100_000, help="sphere points for the sampled error (default 100000)")
+    con.add_argument("--out", help="write the ticket here (.npz, format stronglth-ticket/1)")
+    con.add_argument("--quiet", action="store_true", help="no progress bar")
+    con.set_defaults(run=_cmd_construct)
 
     audit = sub.add_parser("audit", help="load a ticket file and check that it is a true subnetwork of G")
     audit.add_argument("ticket", help="a .npz ticket file (format stronglth-ticket/1)")

@@ -7,16 +7,20 @@ whose layers satisfy ``||W_i||_2 <= 1`` (spectral norm) and ``max |W_i[o, j]| <=
 
 from __future__ import annotations
 
+import os
+import re
+import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from stronglth import _validate
-from stronglth.errors import AssumptionError, InvalidInputError
+from stronglth.errors import AssumptionError, InvalidInputError, TicketFormatError
 from stronglth.relu import ReLUNetwork
 
-__all__ = ["TargetNetwork", "LayerNorms", "random_target", "TARGET_FAMILIES"]
+__all__ = ["TargetNetwork", "LayerNorms", "random_target", "load_target", "TARGET_FAMILIES"]
 
 
 @dataclass(frozen=True)
@@ -176,3 +180,23 @@ def random_target(d: int, widths: Sequence[int], *, seed: int, family: str = "ga
     rng = np.random.default_rng(_validate.seed(seed))
     make = TARGET_FAMILIES[family]
     return TargetNetwork([make(rng, n_out, n_in) for n_in, n_out in zip(dims[:-1], dims[1:])])
+
+
+def load_target(path: str | os.PathLike) -> TargetNetwork:
+    """Read a target from an ``.npz`` file with matrices ``W_1 .. W_l`` (``numpy.savez(path,
+    W_1=..., W_2=...)``), or the target stored in a ticket file (``target_1 .. target_l``)."""
+    path = Path(path)
+    if not path.is_file():
+        raise InvalidInputError(f"{path}: no such target file")
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            arrays = {key: z[key] for key in z.files}
+    except (ValueError, OSError, zipfile.BadZipFile, EOFError) as exc:
+        raise TicketFormatError(f"{path}: not a readable .npz file without pickled objects ({exc})") from None
+    for prefix in ("W_", "target_"):
+        numbers = sorted(int(m.group(1)) for key in arrays if (m := re.fullmatch(prefix + r"(\d+)", key)))
+        if numbers:
+            if numbers != list(range(1, len(numbers) + 1)):
+                raise TicketFormatError(f"{path}: layers {prefix}1..{prefix}{len(numbers)} expected, found {prefix}{numbers}")
+            return TargetNetwork([arrays[f"{prefix}{i}"] for i in numbers])
+    raise TicketFormatError(f"{path}: no target matrices (keys W_1, W_2, ... or target_1, ...); keys are {sorted(arrays)}")

@@ -50,3 +50,19 @@ def spec_line(seed: int, t: int, line: int, size: int) -> np.ndarray:
     """The generator spec of DESIGN.md, written out literally (independent of the package)."""
     generator = np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, t, line])))
     return generator.uniform(-1.0, 1.0, size)
+
+
+@st.composite
+def admissible_targets(draw, max_d: int = 3, max_width: int = 3, max_depth: int = 3):
+    """A small admissible target from any registered family."""
+    from stronglth import TARGET_FAMILIES, random_target
+
+    d = draw(st.integers(1, max_d))
+    widths = draw(st.lists(st.integers(1, max_width), min_size=1, max_size=max_depth))
+    family = draw(st.sampled_from(sorted(TARGET_FAMILIES)))
+    return random_target(d, widths, seed=draw(st.integers(0, 2**32)), family=family)
+
+
+def unit_sphere(d: int, n: int, seed: int) -> np.ndarray:
+    x = np.random.default_rng(seed).standard_normal((n, d))
+    return x / np.linalg.norm(x, axis=1, keepdims=True)

@@ -18,7 +18,9 @@ def run_cli(*args: str) -> subprocess.CompletedProcess:
 def test_demo_runs():
     result = run_cli("demo")
     assert result.returncode == 0, result.stderr
-    assert "random network G" in result.stdout
+    assert result.stdout.count("certified error") == 2
+    assert "2,722,294,464" in result.stdout  # the matching rule at theorem width: G of 2.7e9 weights
+    assert "audited" in result.stdout
 
 
 def test_audit_ok_and_tampered(tmp_path, capsys):
@@ -43,3 +45,41 @@ def test_bad_arguments_one_line_exit_2():
         result = run_cli(*args)
         assert result.returncode == 2
         assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+
+
+def test_construct_writes_a_ticket_that_loads_and_audits_in_a_fresh_process(tmp_path):
+    out = tmp_path / "ticket.npz"
+    result = run_cli("construct", "--eps", "0.2", "--d", "3", "--widths", "4", "2", "--seed", "7", "--out", str(out), "--samples", "1000")
+    assert result.returncode == 0, result.stderr
+    for row in ("G widths", "G parameters", "ticket nnz", "certified error", "sampled error", "time"):
+        assert row in result.stdout
+    audited = run_cli("audit", str(out))
+    assert audited.returncode == 0 and "true subnetwork" in audited.stdout
+    code = f"from stronglth import Ticket; t = Ticket.load({str(out)!r}); print(t.meta['method'], t.certified_error <= 0.2)"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.split() == ["malach", "True"]
+
+
+def test_construct_from_a_target_file(tmp_path):
+    from stronglth import random_target
+
+    target = random_target(2, [3, 1], seed=1)
+    np.savez(tmp_path / "target.npz", W_1=target.weights[0], W_2=target.weights[1])
+    result = run_cli("construct", "--target", str(tmp_path / "target.npz"), "--eps", "0.3", "--samples", "100")
+    assert result.returncode == 0, result.stderr
+    assert "2 x 3 x 1" in result.stdout
+
+
+def test_construct_errors_are_one_line(tmp_path):
+    cases = [
+        ("construct", "--eps", "0.1", "--block-sizes", "3,3,3"),  # too narrow: TicketNotFound
+        ("construct", "--eps", "-1"),
+        ("construct", "--eps", "0.1", "--target", str(tmp_path / "absent.npz")),
+        ("construct", "--eps", "0.1", "--out", str(tmp_path / "t.txt")),
+        ("construct", "--eps", "0.1", "--block-sizes", "3,x"),
+    ]
+    for args in cases:
+        result = run_cli(*args)
+        assert result.returncode == 2, args
+        assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr, result.stderr
+    assert "width too small: layer 1" in run_cli(*cases[0]).stderr
+    assert list(tmp_path.iterdir()) == []

@@ -169,3 +169,20 @@ def test_bad_random_target_arguments(kwargs, message):
 def test_forward_rejects_wrong_input_dimension():
     with pytest.raises(ShapeError, match=r"\(N, 3\)"):
         random_target(3, [2], seed=0).forward(np.ones((4, 2)))
+
+
+def test_load_target_files(tmp_path):
+    from stronglth import TicketFormatError, load_target
+
+    target = random_target(3, [4, 2], seed=3)
+    np.savez(tmp_path / "w.npz", W_1=target.weights[0], W_2=target.weights[1])
+    loaded = load_target(tmp_path / "w.npz")
+    assert all(np.array_equal(a, b) for a, b in zip(loaded.weights, target.weights))
+    np.savez(tmp_path / "gap.npz", W_1=target.weights[0], W_3=target.weights[1])
+    with pytest.raises(TicketFormatError, match="W_1..W_2 expected"):
+        load_target(tmp_path / "gap.npz")
+    np.savez(tmp_path / "none.npz", A=target.weights[0])
+    with pytest.raises(TicketFormatError, match="no target matrices"):
+        load_target(tmp_path / "none.npz")
+    with pytest.raises(InvalidInputError, match="no such target file"):
+        load_target(tmp_path / "absent.npz")

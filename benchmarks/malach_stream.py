@@ -1,0 +1,123 @@
+"""Streaming the Malach construction at theorem width (issue: "Streaming at theorem scale").
+
+Target d = 4, widths (8, 8, 1), eps = 0.1, delta = 0.05, rule "matching", block sizes "theorem"
+with both halves kept (REFERENCE §4: about 2.8e9 random weights). The construction with
+``jobs=2`` is timed against a baseline that merely generates the random numbers the construction
+reads (the same line segments, same pieces, same 2 processes, through the same
+``draw_uniform``), in the same run. Each phase runs in a fresh subprocess so that its peak memory
+(the process plus its two workers) is its own.
+
+    python -m benchmarks.malach_stream [--scale 0.1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+
+import numpy as np
+
+EPS, DELTA, D, WIDTHS, SEED = 0.1, 0.05, 4, (8, 8, 1), 0
+JOBS = 2
+
+
+def _setup(scale: float):
+    from stronglth import bounds, random_target
+
+    target = random_target(D, WIDTHS, seed=SEED)
+    ks = bounds.theorem_block_sizes(target.dims, EPS, DELTA, rule="matching", negative_half_everywhere=True)
+    return target, [max(1, int(k * scale)) for k in ks]
+
+
+def _generate_piece(piece, raw: bool = False) -> float:
+    """Baseline work for one piece: draw exactly the values the scan reads, and nothing else.
+
+    ``raw=False``: G's U[-1, 1] values (``draw_uniform``); ``raw=True``: the bare 53-bit uniforms
+    they are made from (``Generator.random``), the least work that produces those numbers.
+    """
+    from stronglth.construct.layer import CHUNK, _advanced
+    from stronglth.random_network import draw_uniform
+
+    net = piece.network
+    generators = [_advanced(net.seed, piece.t, piece.j, piece.offset)]
+    generators += [_advanced(net.seed, piece.t + 1, o, piece.offset) for o in range(piece.w.size)]
+    buffer = np.empty(CHUNK)
+    checksum = 0.0
+    for start in range(0, piece.length, CHUNK):
+        size = min(CHUNK, piece.length - start)
+        for g in generators:
+            if raw:
+                np.random.Generator(g).random(out=buffer[:size])
+                checksum += buffer[0]
+            else:
+                checksum += draw_uniform(g, size, buffer)[0]
+    return checksum
+
+
+def phase(name: str, scale: float) -> dict:
+    from stronglth.construct import construct
+    from stronglth.construct.layer import _pieces
+    from stronglth.random_network import RandomNetwork
+
+    target, ks = _setup(scale)
+    start = time.perf_counter()
+    if name in ("generate", "generate_raw"):
+        network = RandomNetwork.for_target(target, ks, seed=SEED)
+        pieces = [p for i, (w, k) in enumerate(zip(target.weights, ks), start=1) for p in _pieces(network, i, w, k, 0.0, "matching")]
+        with ProcessPoolExecutor(JOBS) as pool:
+            list(pool.map(_generate_piece, pieces, [name == "generate_raw"] * len(pieces)))
+        out = {"values": int(sum(p.length * (p.w.size + 1) for p in pieces))}
+    else:
+        ticket = construct(target, eps=EPS, delta=DELTA, seed=SEED, rule="matching", block_sizes=ks,
+                           negative_half_everywhere=True, jobs=JOBS, progress=False, on_failure="best_effort")
+        out = {"nnz": ticket.nnz, "certified_error": ticket.certified_error, "failures": ticket.meta["failures"],
+               "parameters": ticket.network.parameter_count}
+    out["seconds"] = time.perf_counter() - start
+    import resource
+
+    out["peak_bytes"] = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss + JOBS * resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) * 1024
+    return out
+
+
+def main(argv=None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=float, default=1.0, help="fraction of the theorem block sizes (1.0 = the issue's setting)")
+    parser.add_argument("--phase", choices=["generate", "generate_raw", "construct"], help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.phase:
+        print(json.dumps(phase(args.phase, args.scale)))
+        return {}
+    from benchmarks._record import write_record
+
+    _, ks = _setup(args.scale)
+    results = {}
+    for name in ("generate_raw", "generate", "construct"):
+        proc = subprocess.run([sys.executable, "-m", "benchmarks.malach_stream", "--phase", name, "--scale", str(args.scale)],
+                              capture_output=True, text=True, check=True)
+        results[name] = json.loads(proc.stdout.strip().splitlines()[-1])
+    ratio = results["construct"]["seconds"] / results["generate"]["seconds"]
+    ratio_raw = results["construct"]["seconds"] / results["generate_raw"]["seconds"]
+    gib = 2**30
+    print(f"Malach streaming, matching rule, theorem block sizes x {args.scale}: k = {ks}")
+    print(f"  G: {results['construct']['parameters']:.3g} weights; values read: {results['generate']['values']:.3g}")
+    print(f"  generate G's values only (baseline, {JOBS} processes): {results['generate']['seconds']:.2f} s,"
+          f" peak {results['generate']['peak_bytes'] / gib:.2f} GiB")
+    print(f"  generate raw uniforms only (baseline, {JOBS} processes): {results['generate_raw']['seconds']:.2f} s,"
+          f" peak {results['generate_raw']['peak_bytes'] / gib:.2f} GiB")
+    print(f"  construct (jobs={JOBS}):                                 {results['construct']['seconds']:.2f} s,"
+          f" peak {results['construct']['peak_bytes'] / gib:.2f} GiB")
+    print(f"  ratio construct / generate G's values: {ratio:.2f}; construct / raw uniforms: {ratio_raw:.2f} (target <= 2)")
+    print(f"  ticket: nnz {results['construct']['nnz']}, certified error {results['construct']['certified_error']:.4g},"
+          f" failed events {results['construct']['failures']}")
+    record = {"scale": args.scale, "block_sizes": ks, "jobs": JOBS, "ratio": ratio, "ratio_vs_raw": ratio_raw, **results}
+    path = write_record("malach_stream" if args.scale == 1.0 else f"malach_stream_scale{args.scale}", record)
+    print(f"  record: {path}")
+    return record
+
+
+if __name__ == "__main__":
+    main()
