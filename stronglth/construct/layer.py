@@ -284,6 +284,9 @@ def _assemble(layer: int, weights: np.ndarray, per_input: list[_Best], eta: floa
     )
     # layer 1 reads x, which may be negative: c = ||[D+, D-]||; later layers read y = s(.) >= 0,
     # where s(-y) = 0 and c = ||D+|| is the whole story even if the N half is kept
-    blocks = np.hstack((d_plus, d_minus)) if layer == 1 and d_minus is not None else d_plus
+    if layer == 1:  # without the N half, B = 0 and D- = W: negative inputs are simply lost
+        blocks = np.hstack((d_plus, d_minus if d_minus is not None else weights))
+    else:
+        blocks = d_plus
     constant = float(np.linalg.norm(blocks, 2))
     return LayerTicket(layer, first_entries, second_entries, d_plus, d_minus, constant, tuple(failures))
