@@ -1,0 +1,43 @@
+"""Proof checks for ``stronglth``: one module per step of REFERENCE §2-4, and a ledger.
+
+Each module's docstring is the short document of one lemma (statement, derivation, where it is
+written down: REFERENCE, Malach et al. 2020, Pensia et al. 2020); its ``LEMMA`` record links the
+statement to the implementing function and to the property test, and its ``check()`` verifies
+the algebra with sympy (symbolically where possible, on numeric ranges and dense grids including
+the endpoints where an inequality needs them) and compares ``stronglth``'s numeric
+implementations with the symbolic expressions. ``python -m proofs`` runs every check and prints
+the ledger; it exits 1 if any row says ``FAIL``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+
+from proofs._ledger import Lemma, Row, format_ledger, run_ledger, run_lemma
+
+__all__ = ["LEMMA_MODULES", "Lemma", "Row", "format_ledger", "registry", "run_ledger", "run_lemma"]
+
+LEMMA_MODULES = (
+    "proofs.gadget",  # REFERENCE §2
+    "proofs.gadget_error",  # §2
+    "proofs.layer",  # §3
+    "proofs.recursion",  # §3
+    "proofs.budget",  # §3
+    "proofs.nnz",  # §3
+    "proofs.product",  # §4
+    "proofs.hit_probability",  # §4
+    "proofs.worst_case",  # §4
+    "proofs.block_size",  # §4
+    "proofs.matching",  # §4
+)
+"""The lemma modules, in the order of the ledger (the order of REFERENCE §2-4)."""
+
+
+def registry() -> list[tuple[Lemma, Callable[[], None]]]:
+    """``(LEMMA, check)`` of every module in :data:`LEMMA_MODULES`."""
+    entries = []
+    for name in LEMMA_MODULES:
+        module = importlib.import_module(name)
+        entries.append((module.LEMMA, module.check))
+    return entries
