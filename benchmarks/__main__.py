@@ -1,5 +1,11 @@
-"""``python -m benchmarks``: run every benchmark."""
+"""``python -m benchmarks`` (``make bench``): run every benchmark; each prints its ratios and
+writes a JSON record under benchmarks/results/."""
 
-from benchmarks import malach_stream
+import importlib
 
-malach_stream.main([])
+BENCHMARKS = ("malach_stream", "subsetsum_solve", "verify_throughput")
+
+for name in BENCHMARKS:
+    print(f"== benchmarks.{name}")
+    importlib.import_module(f"benchmarks.{name}").main([])
+    print()

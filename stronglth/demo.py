@@ -26,6 +26,7 @@ DEMO_DELTA = 0.05
 
 def run_demo(*, seed: int = 0, jobs: int | None = None) -> None:
     from stronglth.cli import ticket_table
+    from stronglth.verify import verify
 
     jobs = jobs or min(2, os.cpu_count() or 1)
     target = random_target(DEMO_D, DEMO_WIDTHS, seed=seed, family="gaussian").check()
@@ -40,6 +41,10 @@ def run_demo(*, seed: int = 0, jobs: int | None = None) -> None:
         ticket = construct(target, eps=DEMO_EPS, delta=DEMO_DELTA, seed=seed, rule=rule, block_sizes="theorem",
                            negative_half_everywhere=True, jobs=jobs)
         print(ticket_table(ticket, seconds=time.perf_counter() - start))
+        report = verify(ticket, samples=20_000)
+        print(f"  verified: sampled {report.sampled:.4g} <= adversarial {report.adversarial:.4g}"
+              f" <= certified {report.certified:.4g} (recomputed from the kept weights) <= eps {DEMO_EPS}:"
+              f" {'nested' if report.nested and report.certified <= DEMO_EPS else 'NOT NESTED'}")
     with tempfile.TemporaryDirectory() as tmp:
         path = ticket.save(Path(tmp) / "ticket.npz")
         start = time.perf_counter()
