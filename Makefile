@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.stronglth-installed
 JOBS ?= 2
 
-.PHONY: setup demo test test-thorough bench clean
+.PHONY: setup demo test test-thorough bench docs clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,10 @@ test: $(STAMP)
 
 test-thorough: $(STAMP)
 	HYPOTHESIS_PROFILE=thorough $(PY) -m pytest -q -n $(JOBS)
+
+docs: $(STAMP)
+	$(PY) -m pdoc $$(cat docs/modules.txt) -o docs/api
+	@echo "API reference: docs/api/index.html; guide: docs/guide.md"
 
 bench: $(STAMP)
 	$(PY) -m benchmarks

@@ -25,6 +25,7 @@ from stronglth.random_network import GENERATOR, RandomNetwork
 from stronglth.relu import ReLUNetwork
 from stronglth.target import TARGET_FAMILIES, TargetNetwork, load_target, random_target
 from stronglth.ticket import TICKET_FORMAT, KeptEntries, Ticket
+from stronglth.verify import VerificationReport, sup_error, verify
 
 __all__ = [
     "__version__",
@@ -41,6 +42,9 @@ __all__ = [
     "load_target",
     "Ticket",
     "KeptEntries",
+    "verify",
+    "sup_error",
+    "VerificationReport",
     "StrongLTHError",
     "InvalidInputError",
     "ShapeError",

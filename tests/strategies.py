@@ -1,4 +1,5 @@
-"""Hypothesis strategies and naive oracles shared by the tests."""
+"""Test helpers: the public strategies of :mod:`stronglth.testing` (one source of truth), plus
+naive oracles and random-mask tickets that only the package's own tests need."""
 
 from __future__ import annotations
 
@@ -6,17 +7,13 @@ import numpy as np
 from hypothesis import strategies as st
 
 from stronglth import RandomNetwork, Ticket
+from stronglth.testing import admissible_targets, random_networks, seeds  # noqa: F401  (re-exported for the tests)
 
-seeds = st.integers(min_value=0, max_value=2**63)
+seeds = st.integers(min_value=0, max_value=2**63)  # the generator takes any non-negative seed: test big ones too
 
 
-@st.composite
-def small_networks(draw, max_depth: int = 3, max_width: int = 12) -> RandomNetwork:
-    """A RandomNetwork with 2..2*max_depth small matrices."""
-    n_mats = 2 * draw(st.integers(1, max_depth))
-    dims = draw(st.lists(st.integers(1, max_width), min_size=n_mats + 1, max_size=n_mats + 1))
-    shapes = [(dims[t + 1], dims[t]) for t in range(n_mats)]
-    return RandomNetwork(shapes, seed=draw(seeds))
+def small_networks(max_depth: int = 3, max_width: int = 12) -> st.SearchStrategy[RandomNetwork]:
+    return random_networks(max_depth=max_depth, max_width=max_width)
 
 
 @st.composite
@@ -50,17 +47,6 @@ def spec_line(seed: int, t: int, line: int, size: int) -> np.ndarray:
     """The generator spec of DESIGN.md, written out literally (independent of the package)."""
     generator = np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, t, line])))
     return generator.uniform(-1.0, 1.0, size)
-
-
-@st.composite
-def admissible_targets(draw, max_d: int = 3, max_width: int = 3, max_depth: int = 3):
-    """A small admissible target from any registered family."""
-    from stronglth import TARGET_FAMILIES, random_target
-
-    d = draw(st.integers(1, max_d))
-    widths = draw(st.lists(st.integers(1, max_width), min_size=1, max_size=max_depth))
-    family = draw(st.sampled_from(sorted(TARGET_FAMILIES)))
-    return random_target(d, widths, seed=draw(st.integers(0, 2**32)), family=family)
 
 
 def unit_sphere(d: int, n: int, seed: int) -> np.ndarray:

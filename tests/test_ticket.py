@@ -22,6 +22,7 @@ from stronglth import (
     TicketFormatError,
     random_target,
 )
+from stronglth.testing import assert_homogeneous, assert_true_subnetwork
 from strategies import dense_masked_forward, small_tickets
 
 
@@ -39,6 +40,7 @@ def test_forward_compact_torch_and_dense_oracle_agree(ticket):
     with torch.no_grad():
         out = ticket.to_torch()(torch.from_numpy(x)).numpy()
     np.testing.assert_allclose(out, expected, rtol=1e-12, atol=1e-13)
+    assert_homogeneous(ticket)
     # compaction never keeps more units than G has, nor more weights than the ticket
     assert all(c <= g for c, g in zip(compact.dims, ticket.network.dims))
     assert np.count_nonzero(np.concatenate([w.ravel() for w in compact.weights])) <= ticket.nnz
@@ -109,7 +111,7 @@ def test_load_in_a_fresh_process(tmp_path):
 def test_audit_catches_one_ulp():
     network = RandomNetwork([(30, 3), (2, 30)], seed=5)
     ticket = Ticket.from_positions(network, [np.nonzero(np.ones((30, 3))), np.nonzero(np.ones((2, 30)))])
-    ticket.audit()
+    assert_true_subnetwork(ticket)
     entries = list(ticket.entries)
     vals = entries[1].vals.copy()
     vals[17] = np.nextafter(vals[17], 2.0)

@@ -10,8 +10,10 @@ from hypothesis import strategies as st
 from stronglth import InvalidInputError
 from stronglth.construct.gadget import gadget_output, gadget_sup_error, weight_gadget
 
+from stronglth.testing import gadget_blocks
+
 uniform = st.floats(-1.0, 1.0, allow_nan=False)
-blocks = st.integers(1, 40).flatmap(lambda k: st.tuples(st.lists(uniform, min_size=k, max_size=k), st.lists(uniform, min_size=k, max_size=k)))
+blocks = gadget_blocks(st.integers(1, 40))
 
 
 @given(block=blocks, w=uniform, rule=st.sampled_from(["best", "matching"]), eta=st.floats(0.01, 1.0))
