@@ -51,7 +51,7 @@ def test_every_method_recovers_a_known_layer_error(d, n_out, seed):
     adversarial = sup_error(f, g, method="adversarial", n=20_000)
     exact = sup_error(f, g, method="exact", time_limit=60)
     assert sampled <= truth * (1 + 1e-12)
-    assert truth * (1 - 1e-4) <= adversarial <= truth * (1 + 1e-12)  # maxima on kinks converge slowly
+    assert truth * (1 - 1e-3) <= adversarial <= truth * (1 + 1e-12)  # maxima on kinks converge slowly
     if d <= 2:
         assert exact == pytest.approx(truth, rel=1e-12)
     else:  # MILP: an upper bound within 1% of the truth

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from stronglth.construct.network import construct_malach
+from stronglth.construct.subsetsum_network import construct_subsetsum
 from stronglth.errors import InvalidInputError
 from stronglth.target import TargetNetwork
 from stronglth.ticket import Ticket
@@ -21,6 +22,7 @@ __all__ = ["construct", "METHODS"]
 
 METHODS: dict[str, Callable[..., Ticket]] = {
     "malach": construct_malach,
+    "subsetsum": construct_subsetsum,
 }
 """Registry of constructions: name -> function(target, **keyword arguments) -> Ticket."""
 
