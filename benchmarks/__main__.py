@@ -3,7 +3,7 @@ writes a JSON record under benchmarks/results/."""
 
 import importlib
 
-BENCHMARKS = ("malach_stream", "subsetsum_solve", "verify_throughput")
+BENCHMARKS = ("malach_stream", "subsetsum_solve", "subsetsum_construct", "verify_throughput", "edge_popup_step")
 
 for name in BENCHMARKS:
     print(f"== benchmarks.{name}")

@@ -55,7 +55,7 @@ def ticket_table(ticket, *, seconds: float, samples: int = 100_000) -> str:
 
 
 def _parse_block_sizes(text: str):
-    if text in ("theorem", "instance"):
+    if text in ("theorem", "instance", "auto"):
         return text
     try:
         return [int(k) for k in text.split(",")]
@@ -73,12 +73,20 @@ def _cmd_construct(args: argparse.Namespace) -> int:
         target = random_target(args.d, args.widths, seed=args.target_seed, family=args.family)
     if args.out is not None and not args.out.endswith(".npz"):
         raise InvalidInputError(f"--out must name a .npz file, got {args.out!r}")
-    start = time.perf_counter()
-    ticket = construct(
-        target, method=args.method, eps=args.eps, delta=args.delta, seed=args.seed, block_sizes=args.block_sizes,
-        rule=args.rule, negative_half_everywhere=args.negative_half_everywhere, on_failure=args.on_failure,
-        jobs=args.jobs, progress=None if not args.quiet else False,
+    options = dict(
+        delta=args.delta, seed=args.seed, negative_half_everywhere=args.negative_half_everywhere,
+        on_failure=args.on_failure, jobs=args.jobs, progress=None if not args.quiet else False,
     )
+    if args.method == "malach":
+        if args.eta is not None:
+            raise InvalidInputError("--eta is for --method subsetsum; the Malach construction derives eta_i from --eps")
+        options.update(eps=args.eps, rule=args.rule, block_sizes=args.block_sizes or "theorem")
+    else:
+        if args.rule != "best":
+            raise InvalidInputError("--rule is for --method malach")
+        options.update(eps=args.eps, eta=args.eta, block_sizes=args.block_sizes or "auto")
+    start = time.perf_counter()
+    ticket = construct(target, method=args.method, **options)
     seconds = time.perf_counter() - start
     print(ticket_table(ticket, seconds=seconds, samples=args.samples))
     if args.out is not None:
@@ -171,11 +179,13 @@ def build_parser() -> argparse.ArgumentParser:
     src.add_argument("--d", type=int, default=4, help="input dimension of the random target (default 4)")
     src.add_argument("--widths", type=int, nargs="+", default=[8, 8, 1], help="widths of the random target (default 8 8 1)")
     src.add_argument("--target-seed", type=int, default=0, help="seed of the random target (default 0)")
-    con.add_argument("--method", default="malach", help="construction method (default malach)")
-    con.add_argument("--eps", type=float, required=True, help="sup-norm error to reach over the unit ball")
+    con.add_argument("--method", default="malach", choices=["malach", "subsetsum"], help="construction method (default malach)")
+    con.add_argument("--eps", type=float, help="sup-norm error to reach over the unit ball")
+    con.add_argument("--eta", type=float, help="subsetsum only: the per-weight tolerance, instead of deriving it from --eps")
     con.add_argument("--delta", type=float, default=0.05, help="failure probability the block sizes allow (default 0.05)")
     con.add_argument("--seed", type=int, default=0, help="seed of the random network G (default 0)")
-    con.add_argument("--block-sizes", type=_parse_block_sizes, default="theorem", help="theorem | instance | k1,k2,... (default theorem)")
+    con.add_argument("--block-sizes", type=_parse_block_sizes, default=None,
+                     help="malach: theorem | instance | k1,k2,... (default theorem); subsetsum: auto | k1,k2,... (default auto)")
     con.add_argument("--rule", default="best", choices=["best", "matching"], help="gadget rule (default best)")
     con.add_argument("--negative-half-everywhere", action="store_true", help="keep the N half in every layer, not only the first")
     con.add_argument("--on-failure", default="raise", choices=["raise", "best_effort"], help="when a block has no acceptable unit")
@@ -197,6 +207,14 @@ def build_parser() -> argparse.ArgumentParser:
     audit = sub.add_parser("audit", help="load a ticket file and check that it is a true subnetwork of G")
     audit.add_argument("ticket", help="a .npz ticket file (format stronglth-ticket/1)")
     audit.set_defaults(run=_cmd_audit)
+
+    from stronglth.sweep_cli import add_parser as add_sweep_parsers
+
+    add_sweep_parsers(sub)  # `sweep {width-vs-eps,failure-prob,depth,looseness,merge}` and `plot`
+
+    from stronglth.baselines.cli import add_parser as add_edge_popup_parser
+
+    add_edge_popup_parser(sub)  # `edge-popup {classify,approximate}`
     return parser
 
 
