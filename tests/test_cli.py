@@ -18,7 +18,8 @@ def run_cli(*args: str) -> subprocess.CompletedProcess:
 def test_demo_runs():
     result = run_cli("demo")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.count("certified error") == 2
+    assert result.stdout.count("certified error") == 3  # Malach best, Malach matching, subset sum
+    assert "narrower" in result.stdout
     assert "2,722,294,464" in result.stdout  # the matching rule at theorem width: G of 2.7e9 weights
     assert "audited" in result.stdout
 
