@@ -356,7 +356,7 @@ def test_certified_error_exp_bound_and_closed_form(pairs):
     s = [a for a, _ in pairs]
     c = [b for _, b in pairs]
     e = bounds.certified_error(s, c)
-    assert 1.0 + e <= math.prod(1 + ci for ci in c) * (1 + 1e-12)
+    assert (1.0 + e) <= math.prod(1 + ci for ci in c) * (1 + 1e-12)
     assert math.prod(1 + ci for ci in c) <= math.exp(sum(c)) * (1 + 1e-12)
     # closed form: R_i + E_i = prod_{j<=i} (s_j + c_j)
     closed = math.prod(si + ci for si, ci in pairs) - math.prod(s)

@@ -64,7 +64,7 @@ def test_python_m_proofs_exits_nonzero_on_a_failing_row():
         "from proofs import Lemma\n"
         "good = proofs.registry\n"
         "def broken():\n"
-        "    assert 1 + 1 == 3, 'arithmetic is broken'\n"
+        "    assert 2 + 2 == 5, 'arithmetic is broken'\n"
         f"lemma = Lemma('broken lemma', 'false', {GOOD.implemented_by!r}, {GOOD.property_test!r}, 'nowhere')\n"
         "proofs.registry = lambda: good()[:1] + [(lemma, broken)]\n"
         "runpy.run_module('proofs', run_name='__main__')\n"
