@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import NoReturn
 
 
+from stronglth._cli_target import add_target_arguments, target_from_args
 from stronglth._version import __version__
 from stronglth.errors import InvalidInputError, StrongLTHError
 
@@ -65,12 +66,7 @@ def _parse_block_sizes(text: str):
 
 def _cmd_construct(args: argparse.Namespace) -> int:
     from stronglth.construct import construct
-    from stronglth.target import load_target, random_target
-
-    if args.target is not None:
-        target = load_target(args.target)
-    else:
-        target = random_target(args.d, args.widths, seed=args.target_seed, family=args.family)
+    target = target_from_args(args)
     if args.out is not None and not args.out.endswith(".npz"):
         raise InvalidInputError(f"--out must name a .npz file, got {args.out!r}")
     options = dict(
@@ -173,12 +169,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(run=_cmd_demo)
 
     con = sub.add_parser("construct", help="construct a ticket approximating a target inside a seeded random network")
-    src = con.add_argument_group("target (a file, or a random admissible target)")
-    src.add_argument("--target", help=".npz with matrices W_1, W_2, ... (or a ticket file's target)")
-    src.add_argument("--family", default="gaussian", help="family of the random target (default gaussian)")
-    src.add_argument("--d", type=int, default=4, help="input dimension of the random target (default 4)")
-    src.add_argument("--widths", type=int, nargs="+", default=[8, 8, 1], help="widths of the random target (default 8 8 1)")
-    src.add_argument("--target-seed", type=int, default=0, help="seed of the random target (default 0)")
+    add_target_arguments(con)
     con.add_argument("--method", default="malach", choices=["malach", "subsetsum"], help="construction method (default malach)")
     con.add_argument("--eps", type=float, help="sup-norm error to reach over the unit ball")
     con.add_argument("--eta", type=float, help="subsetsum only: the per-weight tolerance, instead of deriving it from --eps")

@@ -14,6 +14,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from stronglth._cli_target import add_target_arguments, target_from_args
 from stronglth.errors import InvalidInputError, StrongLTHError
 
 __all__ = ["add_parser", "main"]
@@ -81,12 +82,11 @@ def _cmd_approximate(args: argparse.Namespace) -> int:
     import torch
 
     from stronglth.baselines.tasks import approximate_target, construction_errors, resolve_device
-    from stronglth.target import load_target, random_target
 
     device = resolve_device(args.device)
     if args.threads:
         torch.set_num_threads(args.threads)
-    target = load_target(args.target) if args.target else random_target(args.d, args.widths, seed=args.target_seed, family=args.family)
+    target = target_from_args(args)
     target.check()
     ks = args.block_size * target.depth if len(args.block_size) == 1 else args.block_size
     if len(ks) != target.depth:
@@ -165,12 +165,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
     app = tasks.add_parser("approximate", help="edge-popup inside the theorem's G against a target (sup error, as for constructions)")
     common(app)
-    src = app.add_argument_group("target (a file, or a random admissible target)")
-    src.add_argument("--target", help=".npz with matrices W_1, W_2, ...")
-    src.add_argument("--family", default="gaussian", help="family of the random target (default gaussian)")
-    src.add_argument("--d", type=int, default=4, help="input dimension (default 4)")
-    src.add_argument("--widths", type=int, nargs="+", default=[8, 8, 1], help="target widths (default 8 8 1)")
-    src.add_argument("--target-seed", type=int, default=0, help="seed of the random target (default 0)")
+    add_target_arguments(app)
     app.add_argument("--block-size", type=int, nargs="+", default=[64], help="k (one for all layers, or one per layer; default 64)")
     app.add_argument("--steps", type=int, default=2000, help="training steps (default 2000)")
     app.add_argument("--optimizer", default="adam", choices=["sgd", "adam"], help="optimizer of the scores (default adam)")

@@ -25,7 +25,7 @@ from stronglth.random_network import RandomNetwork
 from stronglth.target import TargetNetwork
 from stronglth.ticket import Ticket
 
-__all__ = ["construct_malach", "resolve_block_sizes", "ON_FAILURE"]
+__all__ = ["construct_malach", "resolve_block_sizes", "stack_layers", "ON_FAILURE"]
 
 ON_FAILURE = ("raise", "best_effort")
 PROGRESS_MIN_READS = 50_000_000
@@ -106,12 +106,6 @@ def construct_malach(
                 raise _not_found(layer, k, eta, dims, eps, delta, rule, negative_half_everywhere)
             layers.append(layer)
 
-    spectral = [n.spectral_norm for n in target.layer_norms()]
-    constants = [layer.constant for layer in layers]
-    certified = bounds.certified_error(spectral, constants)
-    entries = []
-    for layer in layers:
-        entries += [layer.first, layer.second]
     meta: dict[str, Any] = {
         "method": "malach",
         "eps": eps,
@@ -120,13 +114,22 @@ def construct_malach(
         "block_sizes": list(ks),
         "eta": list(etas),
         "negative_half_everywhere": negative_half_everywhere,
-        "layer_constants": constants,
-        "spectral_norms": spectral,
         "failures": sum(len(layer.failures) for layer in layers),
         "on_failure": on_failure,
-        "seconds": time.perf_counter() - started,
     }
-    return Ticket(network, entries, target=target, certified_error=certified, meta=meta)
+    return stack_layers(target, network, layers, meta, started=started)
+
+
+def stack_layers(target: TargetNetwork, network: RandomNetwork, layers: Sequence[Any], meta: dict[str, Any], *, started: float) -> Ticket:
+    """The theorem's last step, shared by the constructions: stack the layers' kept entries
+    (``layer.first``, ``layer.second``) into a ticket whose certified error is ``E_l`` of the
+    recursion ``E_i = s_i E_{i-1} + c_i (R_{i-1} + E_{i-1})`` with the layers' ``c_i``
+    (``layer.constant``) and the target's spectral norms ``s_i`` (REFERENCE §3)."""
+    spectral = [n.spectral_norm for n in target.layer_norms()]
+    constants = [layer.constant for layer in layers]
+    entries = [entry for layer in layers for entry in (layer.first, layer.second)]
+    meta = {**meta, "layer_constants": constants, "spectral_norms": spectral, "seconds": time.perf_counter() - started}
+    return Ticket(network, entries, target=target, certified_error=bounds.certified_error(spectral, constants), meta=meta)
 
 
 def _not_found(layer: LayerTicket, k: int, eta: float, dims, eps, delta, rule, negative_half_everywhere) -> TicketNotFound:

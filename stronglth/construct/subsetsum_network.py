@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 
 from stronglth import _validate, bounds
+from stronglth.construct.network import stack_layers
 from stronglth.construct.subsetsum import MAX_K, solve
 from stronglth.errors import InvalidInputError, TicketNotFound
 from stronglth.random_network import RandomNetwork, draw_uniform, line_bit_generator
@@ -506,12 +507,6 @@ def construct_subsetsum(
                     raise _not_found(layer, etas[i - 1], starts[i - 1])
                 layers.append(layer)
     network = RandomNetwork.for_target(target, ks, seed=seed)
-    spectral = [n.spectral_norm for n in target.layer_norms()]
-    constants = [layer.constant for layer in layers]
-    certified = bounds.certified_error(spectral, constants)
-    entries = []
-    for layer in layers:
-        entries += [layer.first, layer.second]
     meta: dict[str, Any] = {
         "method": "subsetsum",
         "eps": eps,
@@ -525,14 +520,11 @@ def construct_subsetsum(
         "negative_half_everywhere": negative_half_everywhere,
         "max_size": max_size,
         "max_candidates": max_candidates,
-        "layer_constants": constants,
-        "spectral_norms": spectral,
         "failures": sum(layer.failed_events for layer in layers),
         "solves": sum(layer.solves for layer in layers),
         "on_failure": on_failure,
-        "seconds": time.perf_counter() - started,
     }
-    return Ticket(network, entries, target=target, certified_error=certified, meta=meta)
+    return stack_layers(target, network, layers, meta, started=started)
 
 
 def _not_found(layer: _Layer, eta: float, k_auto: int) -> TicketNotFound:
