@@ -39,7 +39,7 @@ def _generate_piece(piece, raw: bool = False) -> float:
     ``raw=False``: G's U[-1, 1] values (``draw_uniform``); ``raw=True``: the bare 53-bit uniforms
     they are made from (``Generator.random``), the least work that produces those numbers.
     """
-    from stronglth.construct.layer import CHUNK, _advanced
+    from stronglth.constructions.malach.layer import CHUNK, _advanced
     from stronglth.random_network import draw_uniform
 
     net = piece.network
@@ -59,8 +59,8 @@ def _generate_piece(piece, raw: bool = False) -> float:
 
 
 def phase(name: str, scale: float) -> dict:
-    from stronglth.construct import construct
-    from stronglth.construct.layer import _pieces
+    from stronglth.constructions import construct
+    from stronglth.constructions.malach.layer import _pieces
     from stronglth.random_network import RandomNetwork
 
     target, ks = _setup(scale)

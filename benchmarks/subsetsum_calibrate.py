@@ -1,5 +1,5 @@
 """Calibration of ``AUTO_CONSTANT``, the starting point of ``block_sizes="auto"`` for the subset-sum
-construction (``stronglth.construct.subsetsum_network``): an empirical rule, not a theorem.
+construction (``stronglth.constructions.subsetsum.network``): an empirical rule, not a theorem.
 
 For random admissible targets, per-weight tolerances and seeds, each layer's *least* block size
 ``k_min`` is measured: the first ``k = 1, 2, ...`` at which every event of the layer succeeds for
@@ -40,8 +40,8 @@ CONFIGS = [
 
 def least_block_sizes(target, etas, seed: int, k_max: int = 96) -> list[int]:
     """Per layer, the first ``k >= 1`` at which every event succeeds (layer ``i`` of G depends on ``k_i`` only)."""
-    from stronglth.construct.subsetsum import MAX_K
-    from stronglth.construct.subsetsum_network import _Options, _run_layer
+    from stronglth.constructions.subsetsum.solver import MAX_K
+    from stronglth.constructions.subsetsum.network import _Options, _run_layer
     from stronglth.random_network import RandomNetwork
 
     out = []
@@ -58,7 +58,7 @@ def least_block_sizes(target, etas, seed: int, k_max: int = 96) -> list[int]:
 def main(argv=None) -> dict:
     from benchmarks._record import write_record
     from stronglth import bounds, random_target
-    from stronglth.construct.subsetsum_network import AUTO_CONSTANT
+    from stronglth.constructions.subsetsum.network import AUTO_CONSTANT
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=5)

@@ -47,7 +47,7 @@ def phase(jobs: int, block_sizes, max_candidates: int) -> dict:
     import resource
 
     from stronglth import random_target
-    from stronglth.construct import construct
+    from stronglth.constructions import construct
 
     target = random_target(D, list(WIDTHS), seed=SEED)
     explicit = block_sizes != "auto"

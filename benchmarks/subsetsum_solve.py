@@ -1,4 +1,4 @@
-"""Batched exact subset-sum (``stronglth.construct.subsetsum.solve``) against brute force.
+"""Batched exact subset-sum (``stronglth.constructions.subsetsum.solver.solve``) against brute force.
 
 Problems as the subset-sum construction poses them: each row holds ``k`` products ``v u`` of
 ``U[-1, 1]`` pairs and a target weight in ``[-0.5, 0.5]``. For ``k = 8, 12, 16, 20, 24`` the
@@ -81,7 +81,7 @@ def main(argv=None) -> dict:
     parser.add_argument("--seconds", type=float, default=2.0, help="target time of each measurement (per k and method)")
     args = parser.parse_args(argv)
     from benchmarks._record import peak_memory_bytes, write_record
-    from stronglth.construct.subsetsum import solve
+    from stronglth.constructions.subsetsum.solver import solve
 
     rows = []
     print("exact subset-sum, B problems of k values (U[-1,1] products), targets U[-0.5, 0.5], one process")

@@ -2,7 +2,7 @@
 
 1. Sampled and adversarial error of a Malach ticket at theorem width (target 4-8-8-1, eps 0.1,
    rule "best": G of 1.17e6 weights), evaluated through the compacted ticket (what
-   ``stronglth.verify`` does) against evaluating the masked G it came from (dense matrices of G's
+   ``stronglth.verification`` does) against evaluating the masked G it came from (dense matrices of G's
    shapes with the unkept entries zeroed), the same points, in the same run: points per second
    and the ratio.
 2. Exact sup error by MILP against network size: construction tickets of targets of growing size
@@ -18,7 +18,7 @@ import time
 import numpy as np
 
 from stronglth import ReLUNetwork, construct, random_target
-from stronglth.verify import adversarial_error, sampled_error, verify
+from stronglth.verification import adversarial_error, sampled_error, verify
 
 
 def masked_g(ticket) -> ReLUNetwork:

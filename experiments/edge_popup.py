@@ -3,7 +3,7 @@
 1. ``construction-vs-edge-popup``: one admissible target, the same G (same seed, same block sizes
    ``k``) for the Malach construction (Malach et al., ICML 2020) and for edge-popup (Ramanujan et
    al., CVPR 2020) trained on the squared error over the unit ball; both measured by
-   :mod:`stronglth.verify` (sampled and adversarial sup error). Sup error against density, and
+   :mod:`stronglth.verification` (sampled and adversarial sup error). Sup error against density, and
    against the size of G; where each wins.
 2. ``edge-popup-classification``: edge-popup MLPs on digits and MNIST-1D: accuracy against density
    beside the trained dense network, against width, and against width at a fixed number of kept weights.
@@ -64,7 +64,7 @@ def construction_vs_edge_popup(config: dict[str, Any], *, progress: bool = True)
 
     from stronglth import random_target
     from stronglth.baselines.tasks import approximate_target, construction_errors
-    from stronglth.verify import sampled_error
+    from stronglth.verification import sampled_error
     from stronglth.relu import ReLUNetwork
 
     target = random_target(config["d"], config["widths"], seed=config["target_seed"], family=config["family"]).check()

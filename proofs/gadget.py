@@ -36,8 +36,8 @@ from proofs._sym import assert_close, assert_identity, relu
 LEMMA = Lemma(
     name="gadget identity",
     statement="s(ax) = a s(x) (a>0), |a| s(-x) (a<0); g(x) - w x = (A - w) s(x) + (B + w) s(-x)",
-    implemented_by="stronglth.construct.gadget.weight_gadget",
-    property_test="tests/construct/test_gadget.py::test_error_formula_equals_measured_sup_error",
+    implemented_by="stronglth.constructions.malach.gadget.weight_gadget",
+    property_test="tests/constructions/malach/test_gadget.py::test_error_formula_equals_measured_sup_error",
     reference="REFERENCE §2",
 )
 
@@ -73,7 +73,7 @@ def check_block() -> None:
 
 
 def check_against_package() -> None:
-    from stronglth.construct.gadget import gadget_output, weight_gadget
+    from stronglth.constructions.malach.gadget import gadget_output, weight_gadget
 
     rng = np.random.default_rng(20200)
     x = np.linspace(-1.0, 1.0, 201)

@@ -30,8 +30,8 @@ from proofs._sym import assert_close, assert_identity, assert_nonnegative, relu
 LEMMA = Lemma(
     name="gadget sup error",
     statement="sup_{|x|<=r} |g(x) - w x| = r max(|A - w|, |B + w|), exactly",
-    implemented_by="stronglth.construct.gadget.gadget_sup_error",
-    property_test="tests/construct/test_gadget.py::test_error_formula_equals_measured_sup_error",
+    implemented_by="stronglth.constructions.malach.gadget.gadget_sup_error",
+    property_test="tests/constructions/malach/test_gadget.py::test_error_formula_equals_measured_sup_error",
     reference="REFERENCE §2",
 )
 
@@ -59,7 +59,7 @@ def check_symbolic() -> None:
 
 
 def check_grid() -> None:
-    from stronglth.construct.gadget import gadget_sup_error
+    from stronglth.constructions.malach.gadget import gadget_sup_error
 
     rng = np.random.default_rng(7)
     pairs = [(0.0, 0.0), (0.3, 0.0), (0.0, -0.3), (0.5, 0.5), (-0.5, 0.5), (1.0, -2.0)]

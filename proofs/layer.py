@@ -33,8 +33,8 @@ from proofs._sym import assert_close, assert_identity, relu
 LEMMA = Lemma(
     name="layer bound",
     statement="||z(y) - W y|| <= ||[D+, D-]||_2 ||y|| since ||[s(y); s(-y)]|| = ||y||; ||D+||_2 for y >= 0",
-    implemented_by="stronglth.construct.layer.approximate_layer",
-    property_test="tests/construct/test_layer.py::test_layer_error_is_at_most_c_times_norm",
+    implemented_by="stronglth.constructions.malach.layer.approximate_layer",
+    property_test="tests/constructions/malach/test_layer.py::test_layer_error_is_at_most_c_times_norm",
     reference="REFERENCE §3",
 )
 
@@ -72,7 +72,7 @@ def check_matrix_identity() -> None:
 def check_numeric() -> None:
     from stronglth import RandomNetwork, random_target
     from stronglth.bounds import layer_error_constant
-    from stronglth.construct.layer import approximate_layer
+    from stronglth.constructions.malach.layer import approximate_layer
 
     rng = np.random.default_rng(3)
     for shape in ((1, 1), (3, 2), (4, 7)):

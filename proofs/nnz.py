@@ -15,7 +15,7 @@ Summing, ``nnz <= sum_i 2 h_i n_i n_{i-1} <= 4 sum_i n_i n_{i-1}``.
 Check. Symbolic: the count for ``l = 3`` with symbolic widths and its ``O(dn + n^2 l)`` form
 (``n_i = n - m_i``, ``m_i >= 0``: the gap is a sum of products of non-negative numbers);
 ``nnz_bound`` against the count. Constructed tickets
-(``stronglth.construct`` on small random targets): the per-block structure above read from the
+(``stronglth.constructions`` on small random targets): the per-block structure above read from the
 kept entries, and ``ticket.nnz`` against both bounds.
 """
 
@@ -31,7 +31,7 @@ LEMMA = Lemma(
     name="nnz count",
     statement="<= 1 unit per side per weight, 2 kept weights per unit: nnz <= 4 sum_i n_i n_{i-1} = O(dn + n^2 l)",
     implemented_by="stronglth.bounds.nnz_bound",
-    property_test="tests/construct/test_network.py::test_theorem_width_ticket_properties",
+    property_test="tests/constructions/malach/test_network.py::test_theorem_width_ticket_properties",
     reference="REFERENCE §3",
 )
 

@@ -3,16 +3,18 @@
 Malach et al. (2020) proved that a random ReLU network G of depth 2l with U[-1, 1] weights
 contains a subnetwork (a mask, no training) approximating any admissible target of depth l;
 Pensia et al. (2020) showed logarithmic width suffices. This package builds G lazily from a
-seed, constructs tickets inside it as in the proofs, and checks their sup-norm error.
+seed, constructs tickets inside it as in the proofs, and checks their sup-norm error. The
+mathematics, with every constant the code uses, is in docs/theory.md.
 
 The public API is re-exported here explicitly; everything else is internal.
 """
 
 from stronglth import bounds
 from stronglth._version import __version__
-from stronglth.construct import METHODS, construct
+from stronglth.constructions import METHODS, construct
 from stronglth.errors import (
     AssumptionError,
+    CellFailed,
     InvalidInputError,
     ShapeError,
     StrongLTHError,
@@ -20,12 +22,13 @@ from stronglth.errors import (
     TicketFormatError,
     TicketNotFound,
     TooLargeError,
+    VerificationInconclusive,
 )
 from stronglth.random_network import GENERATOR, RandomNetwork
 from stronglth.relu import ReLUNetwork
 from stronglth.target import TARGET_FAMILIES, TargetNetwork, load_target, random_target
 from stronglth.ticket import TICKET_FORMAT, KeptEntries, Ticket
-from stronglth.verify import VerificationReport, sup_error, verify
+from stronglth.verification import VerificationReport, sup_error, verify
 
 __all__ = [
     "__version__",
@@ -53,4 +56,6 @@ __all__ = [
     "TicketFormatError",
     "TicketAuditError",
     "TicketNotFound",
+    "VerificationInconclusive",
+    "CellFailed",
 ]

@@ -16,6 +16,8 @@ __all__ = [
     "TicketFormatError",
     "TicketAuditError",
     "TicketNotFound",
+    "VerificationInconclusive",
+    "CellFailed",
 ]
 
 
@@ -49,3 +51,11 @@ class TicketAuditError(StrongLTHError):
 
 class TicketNotFound(StrongLTHError):
     """A construction found no acceptable candidate in some block (the random network is too narrow)."""
+
+
+class VerificationInconclusive(StrongLTHError):
+    """An exact verification method reached its time limit before its bounds met."""
+
+
+class CellFailed(StrongLTHError):
+    """A sweep cell raised a package error; the rows finished before it are kept (rerun to resume)."""

@@ -128,9 +128,9 @@ def tickets(
     """Constructed tickets (each carries its target as ``ticket.target``).
 
     ``delta`` is tiny by default so that a seed on which the construction fails (probability
-    ``delta`` by the theorem) is never met; ``construct_options`` go to :func:`stronglth.construct`.
+    ``delta`` by the theorem) is never met; ``construct_options`` go to :func:`stronglth.constructions`.
     """
-    from stronglth.construct import construct
+    from stronglth.constructions import construct
 
     target_strategy = admissible_targets(max_d=3, max_width=3, max_depth=2) if targets is None else targets
     return st.builds(
@@ -169,7 +169,7 @@ def assert_true_subnetwork(ticket: Ticket) -> None:
 
 def assert_sup_error_at_most(net: Any, target: Any, bound: float, *, method: str = "adversarial", rel_tol: float = 1e-9, **options: Any) -> None:
     """``sup_{x in B} |net(x) - target(x)|_inf <= bound`` as measured by ``method`` (``"sampled"``,
-    ``"adversarial"``, ``"exact"``; see :mod:`stronglth.verify`), up to a relative ``rel_tol``.
+    ``"adversarial"``, ``"exact"``; see :mod:`stronglth.verification`), up to a relative ``rel_tol``.
 
     On failure the message names the error found, the point where it was found and both outputs.
     With ``"exact"`` the error compared is the one attained at a point (a certain lower bound), so a
@@ -177,7 +177,7 @@ def assert_sup_error_at_most(net: Any, target: Any, bound: float, *, method: str
     """
     import importlib
 
-    v = importlib.import_module("stronglth.verify")  # the module (stronglth.verify is also the function)
+    v = importlib.import_module("stronglth.verification")  # the module (stronglth.verification is also the function)
 
     f, g = v.as_relu_network(net), v.as_relu_network(target)
     if method == "sampled":
@@ -206,7 +206,7 @@ def assert_homogeneous(net: Any, *, points: np.ndarray | None = None, scales: Se
     """
     import importlib
 
-    v = importlib.import_module("stronglth.verify")  # the module (stronglth.verify is also the function)
+    v = importlib.import_module("stronglth.verification")  # the module (stronglth.verification is also the function)
 
     forward = net.forward if hasattr(net, "forward") else net
     if points is None:

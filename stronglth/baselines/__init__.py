@@ -5,9 +5,9 @@
 - :mod:`~stronglth.baselines.models`: MLPs, Conv-2/4/6, and the MLP over the theorem's G;
 - :mod:`~stronglth.baselines.data`: digits, MNIST-1D, MNIST and CIFAR-10 (binary), all offline;
 - :mod:`~stronglth.baselines.tasks`: approximating a target inside G, and classification;
-- :mod:`~stronglth.baselines.cli`: the ``stronglth edge-popup`` command.
+- :mod:`~stronglth.cli.edge_popup`: the ``stronglth edge-popup`` command.
 
-The names below are imported on first use (PEP 562), so that ``stronglth.baselines.cli`` can be
+The names below are imported on first use (PEP 562), so that ``stronglth.cli.edge_popup`` can be
 registered on the main command without importing torch.
 """
 

@@ -256,7 +256,7 @@ def load_model(path: str | os.PathLike, *, map_location: Any = "cpu") -> nn.Sequ
 
 def export_sequential(model: nn.Module) -> nn.Sequential:
     """The masked MLP as an ``nn.Sequential`` of bias-free ``Linear`` (effective weights ``mask * weight``,
-    float64) and ``ReLU``: what :mod:`stronglth.verify` reads. ``Flatten`` layers are dropped."""
+    float64) and ``ReLU``: what :mod:`stronglth.verification` reads. ``Flatten`` layers are dropped."""
     layers: list[nn.Module] = []
     for m in model.children() if isinstance(model, nn.Sequential) else [model]:
         if isinstance(m, nn.Flatten):

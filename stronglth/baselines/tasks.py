@@ -4,7 +4,7 @@
     ``2l``, U[-1, 1] weights, the same G a construction with the same seed and block sizes
     searches) to minimise the squared error to a target on points of the unit ball, export the
     masked network (``mask * G``: G's own values) and measure its sup error with
-    :mod:`stronglth.verify`, the same numbers as for the constructions (:func:`construction_errors`).
+    :mod:`stronglth.verification`, the same numbers as for the constructions (:func:`construction_errors`).
 (b) :func:`train_classifier`: edge-popup (or, for the dense baseline, ordinary training) on a
     :class:`~stronglth.baselines.data.Dataset`.
 
@@ -207,8 +207,8 @@ def train_classifier(
 
 def sup_errors(net: Any, target: Any, *, samples: int = 100_000, adversarial: bool = True, exact: bool = False,
                time_limit: float = 60.0, seed: int = 0) -> dict[str, float | None]:
-    """Sampled, adversarial and (optionally) exact sup error of ``net`` against ``target`` (:mod:`stronglth.verify`)."""
-    from stronglth.verify import adversarial_error, exact_error, sampled_error
+    """Sampled, adversarial and (optionally) exact sup error of ``net`` against ``target`` (:mod:`stronglth.verification`)."""
+    from stronglth.verification import adversarial_error, exact_error, sampled_error
 
     out: dict[str, float | None] = {"sampled_error": sampled_error(net, target, n=samples, seed=seed)[0]}
     out["adversarial_error"] = adversarial_error(net, target, n=min(samples, 20_000), seed=seed)[0] if adversarial else None
@@ -267,7 +267,7 @@ def approximate_target(
     U[-1, 1] values the initial output is orders of magnitude larger than an admissible target's, the
     first steps kill every path, and the straight-through gradient of a dead network is zero: edge-popup
     then returns the zero network (experiments/results/construction_vs_edge_popup.md). The final mask is exported as a bias-free ReLU network and its sup error
-    over the ball measured with :mod:`stronglth.verify` (``samples`` sphere points, gradient ascent, and
+    over the ball measured with :mod:`stronglth.verification` (``samples`` sphere points, gradient ascent, and
     the exact method when ``exact``). Training runs in ``dtype``; the exported network is always
     ``mask * M_t`` with G's float64 values (:func:`masked_network`).
     """
@@ -323,7 +323,7 @@ def construction_errors(
 ) -> tuple[Any, dict[str, Any]]:
     """A construction's ticket in the same G (same seed and block sizes) and the same measurements as
     :func:`approximate_target`, plus its certified bound and per-matrix densities."""
-    from stronglth.construct import construct
+    from stronglth.constructions import construct
 
     started = time.perf_counter()
     ticket = construct(target, method=method, eps=eps, seed=seed, block_sizes=list(block_sizes), on_failure="best_effort")

@@ -1,13 +1,41 @@
-"""The scaling experiments of ``stronglth sweep`` (one module each), registered in
-:data:`stronglth.sweep.EXPERIMENTS` on import.
+"""The scaling experiments of ``stronglth sweep``, one module each, in an explicit registry.
 
 - :mod:`~stronglth.experiments.width_vs_eps`: smallest working block size vs eps, per method, against the theorem;
 - :mod:`~stronglth.experiments.failure_prob`: failure rate vs block size against the union bound;
 - :mod:`~stronglth.experiments.depth`: certified and adversarial error vs depth and width at a fixed block size;
 - :mod:`~stronglth.experiments.looseness`: measured sup error at the theorem's width vs eps;
-- :mod:`~stronglth.experiments.toy`: a cheap experiment for the engine's tests (hidden).
+- :mod:`~stronglth.experiments.toy`: a cheap experiment for the engine's own tests (hidden).
+
+Each module defines ``EXPERIMENT``, a :class:`stronglth.sweep.Experiment`; :data:`EXPERIMENTS`
+lists them in the order of the CLI and of the results index.
 """
 
-from stronglth.experiments import width_vs_eps, failure_prob, depth, looseness, toy  # noqa: F401, I001  (registration, in this order)
+from __future__ import annotations
 
-__all__ = ["depth", "failure_prob", "looseness", "toy", "width_vs_eps"]
+from stronglth.errors import InvalidInputError
+from stronglth.experiments import depth, failure_prob, looseness, toy, width_vs_eps
+from stronglth.sweep import Experiment
+
+__all__ = ["EXPERIMENTS", "get_experiment"]
+
+EXPERIMENTS: dict[str, Experiment] = {
+    experiment.name: experiment
+    for experiment in (
+        width_vs_eps.EXPERIMENT,
+        failure_prob.EXPERIMENT,
+        depth.EXPERIMENT,
+        looseness.EXPERIMENT,
+        toy.EXPERIMENT,
+    )
+}
+"""Registry: experiment name -> :class:`~stronglth.sweep.Experiment`, in the CLI's order."""
+
+
+def get_experiment(name: str | Experiment) -> Experiment:
+    """The experiment called ``name`` (an :class:`~stronglth.sweep.Experiment` is returned as is)."""
+    if isinstance(name, Experiment):
+        return name
+    if not isinstance(name, str) or name not in EXPERIMENTS:
+        known = sorted(n for n, e in EXPERIMENTS.items() if not e.hidden)
+        raise InvalidInputError(f"unknown experiment {name!r}; choose one of {known}")
+    return EXPERIMENTS[name]

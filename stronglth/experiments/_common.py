@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from stronglth.errors import InvalidInputError
-from stronglth.sweep import atomic_write
+from stronglth._io import atomic_write
 from stronglth.target import TARGET_FAMILIES, TargetNetwork, random_target
 
 ONE_WEIGHT = "one-weight"
@@ -147,12 +147,6 @@ def save_figure(fig: Any, path: str | Path) -> Path:
     fig.savefig(buffer, format="png", dpi=90, metadata={"Software": None})
     with atomic_write(path, "wb") as f:
         f.write(buffer.getvalue())
-    return Path(path)
-
-
-def write_text(path: str | Path, text: str) -> Path:
-    with atomic_write(path) as f:
-        f.write(text)
     return Path(path)
 
 

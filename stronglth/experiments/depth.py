@@ -5,8 +5,8 @@ units, whatever the target's shape. Targets are random admissible networks
 ``width -> width -> ... -> width -> 1`` of ``depth`` layers (``d = width``). The ticket is built
 with ``on_failure="best_effort"`` (the best units found, whatever their error) by Malach's
 best-product rule or by subset-sum; its error is measured three ways: the certified a-posteriori
-bound ``E_l`` of REFERENCE §3, gradient ascent on the sphere (:func:`stronglth.verify.adversarial_error`,
-a lower bound on the sup) and, for ``d = 2``, the exact sup (:func:`stronglth.verify.exact_error`).
+bound ``E_l`` of REFERENCE §3, gradient ascent on the sphere (:func:`stronglth.verification.adversarial_error`,
+a lower bound on the sup) and, for ``d = 2``, the exact sup (:func:`stronglth.verification.exact_error`).
 
 Expected: per-weight errors do not depend on the shape, but ``c_i <= ||D_i||_F`` grows like
 ``sqrt(n_i n_{i-1})`` and ``E_l`` compounds over layers, while the true error partly cancels:
@@ -21,14 +21,15 @@ from pathlib import Path
 
 import numpy as np
 
-from stronglth.construct import construct
+from stronglth.constructions import construct
 from stronglth.experiments._common import (
-    check_target_fields, fmt, markdown_table, median, new_figure, require, save_figure, write_text,
+    check_target_fields, fmt, markdown_table, median, new_figure, require, save_figure,
 )
-from stronglth.sweep import Experiment, Row, SweepConfig, register, write_csv
+from stronglth._io import write_csv, write_text
+from stronglth.sweep import Experiment, Row, SweepConfig
 from stronglth.relu import ReLUNetwork
 from stronglth.target import random_target
-from stronglth.verify import adversarial_error, exact_error
+from stronglth.verification import adversarial_error, exact_error
 
 NAME = "depth"
 METHODS = ("malach-best", "subsetsum")
@@ -164,6 +165,6 @@ def write_report(directory: Path, rows: list[Row]) -> list[Path]:
     return files
 
 
-EXPERIMENT = register(Experiment(NAME, DepthCell, grid, cell, write_report,
-                                 "certified and adversarial error vs target depth and width at a fixed block size"))
+EXPERIMENT = Experiment(NAME, DepthCell, grid, cell, write_report,
+                                 "certified and adversarial error vs target depth and width at a fixed block size")
 

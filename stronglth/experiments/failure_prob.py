@@ -27,13 +27,13 @@ from pathlib import Path
 import numpy as np
 
 from stronglth import bounds
-from stronglth.construct import construct
+from stronglth.constructions import construct
 from stronglth.errors import TicketNotFound
 from stronglth.experiments._common import (
-    ONE_WEIGHT, check_target_fields, clopper_pearson, fmt, make_target, markdown_table, new_figure, require, save_figure,
-    target_label, write_text,
+    ONE_WEIGHT, check_target_fields, clopper_pearson, fmt, make_target, markdown_table, new_figure, require, save_figure, target_label,
 )
-from stronglth.sweep import Experiment, Row, SweepConfig, register, write_csv
+from stronglth._io import write_csv, write_text
+from stronglth.sweep import Experiment, Row, SweepConfig
 
 NAME = "failure-prob"
 RULES = ("best", "matching")
@@ -211,5 +211,5 @@ def write_report(directory: Path, rows: list[Row]) -> list[Path]:
     return files
 
 
-EXPERIMENT = register(Experiment(NAME, FailureProbCell, grid, cell, write_report,
-                                 "failure rate vs block size with Clopper-Pearson intervals, against the union bound"))
+EXPERIMENT = Experiment(NAME, FailureProbCell, grid, cell, write_report,
+                                 "failure rate vs block size with Clopper-Pearson intervals, against the union bound")

@@ -3,7 +3,7 @@
 Malach's construction at ``block_sizes="theorem"`` (REFERENCE §4) for the given rule, ``eps`` and
 ``delta``, one G per seed (``on_failure="best_effort"``: a failed event, probability ``<= delta``,
 keeps its best unit and is counted). The sup error over the unit ball is measured exactly for
-``d <= 2`` (:func:`stronglth.verify.exact_error`) and by gradient ascent on the sphere otherwise
+``d <= 2`` (:func:`stronglth.verification.exact_error`) and by gradient ascent on the sphere otherwise
 (a lower bound); the certified bound ``E_l`` (REFERENCE §3) is recorded too.
 
 ``eps / measured`` is the factor by which the theorem is conservative for that target; the
@@ -19,13 +19,13 @@ from pathlib import Path
 
 import numpy as np
 
-from stronglth.construct import construct
+from stronglth.constructions import construct
 from stronglth.experiments._common import (
     check_target_fields, fmt, make_target, markdown_table, median, new_figure, power_fit, require, save_figure, target_label,
-    write_text,
 )
-from stronglth.sweep import Experiment, Row, SweepConfig, register, write_csv
-from stronglth.verify import adversarial_error, exact_error
+from stronglth._io import write_csv, write_text
+from stronglth.sweep import Experiment, Row, SweepConfig
+from stronglth.verification import adversarial_error, exact_error
 
 NAME = "looseness"
 RULES = ("best", "matching")
@@ -163,5 +163,5 @@ def write_report(directory: Path, rows: list[Row]) -> list[Path]:
     return files
 
 
-EXPERIMENT = register(Experiment(NAME, LoosenessCell, grid, cell, write_report,
-                                 "measured sup error at the theorem's width vs eps: how conservative the theorem is"))
+EXPERIMENT = Experiment(NAME, LoosenessCell, grid, cell, write_report,
+                                 "measured sup error at the theorem's width vs eps: how conservative the theorem is")

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
-from stronglth.experiments._common import markdown_table, write_text
-from stronglth.sweep import Experiment, Row, SweepConfig, register, write_csv
+from stronglth.experiments._common import markdown_table
+from stronglth._io import write_csv, write_text
+from stronglth.sweep import Experiment, Row, SweepConfig
 
 NAME = "toy"
 
@@ -43,4 +44,4 @@ def write_report(directory: Path, rows: list[Row]) -> list[Path]:
     return [csv_path, write_text(directory / "summary.md", md)]
 
 
-EXPERIMENT = register(Experiment(NAME, ToyCell, grid, cell, write_report, "a cheap experiment for tests", hidden=True))
+EXPERIMENT = Experiment(NAME, ToyCell, grid, cell, write_report, "a cheap experiment for tests", hidden=True)

@@ -26,15 +26,15 @@ from pathlib import Path
 import numpy as np
 
 from stronglth import bounds
-from stronglth.construct import construct
-from stronglth.construct.subsetsum import MAX_K
-from stronglth.construct.subsetsum_network import auto_start
+from stronglth.constructions import construct
+from stronglth.constructions.subsetsum.solver import MAX_K
+from stronglth.constructions.subsetsum.network import auto_start
 from stronglth.errors import TicketNotFound
 from stronglth.experiments._common import (
-    check_target_fields, fmt, linear_fit, make_target, markdown_table, new_figure, power_fit, require, save_figure,
-    target_label, write_text,
+    check_target_fields, fmt, linear_fit, make_target, markdown_table, new_figure, power_fit, require, save_figure, target_label,
 )
-from stronglth.sweep import Experiment, Row, SweepConfig, register, write_csv
+from stronglth._io import write_csv, write_text
+from stronglth.sweep import Experiment, Row, SweepConfig
 
 NAME = "width-vs-eps"
 METHODS = ("malach-best", "malach-matching", "subsetsum")
@@ -309,5 +309,5 @@ def _summary(records, fitted, label, delta, seeds, rtol, figure) -> str:
     )
 
 
-EXPERIMENT = register(Experiment(NAME, WidthVsEpsCell, grid, cell, write_report,
-                                 "smallest block size that succeeds vs eps, per method, against the theorem"))
+EXPERIMENT = Experiment(NAME, WidthVsEpsCell, grid, cell, write_report,
+                                 "smallest block size that succeeds vs eps, per method, against the theorem")

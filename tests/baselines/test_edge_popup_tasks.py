@@ -22,7 +22,7 @@ from stronglth.baselines.tasks import (
     train_classifier,
 )
 from stronglth.errors import InvalidInputError
-from stronglth.verify import sampled_error
+from stronglth.verification import sampled_error
 
 
 def test_short_run_on_digits_beats_chance_by_far():

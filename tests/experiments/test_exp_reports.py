@@ -7,6 +7,7 @@ import csv
 import pytest
 
 from stronglth import sweep
+from stronglth.experiments import get_experiment
 from stronglth.experiments import depth, failure_prob, looseness, width_vs_eps
 from stronglth.experiments._common import ONE_WEIGHT
 
@@ -25,7 +26,7 @@ TINY = {
 
 @pytest.mark.parametrize("name", sorted(TINY))
 def test_experiment_end_to_end(tmp_path, name):
-    summary = sweep.run(name, out=tmp_path, configs=TINY[name], jobs=1, progress=False)
+    summary = sweep.run(get_experiment(name), out=tmp_path, configs=TINY[name], jobs=1, progress=False)
     assert summary.computed == len(TINY[name])
     directory = tmp_path / name
     names = {p.name for p in summary.report_files}

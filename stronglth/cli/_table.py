@@ -1,0 +1,46 @@
+"""Tables printed by the commands: aligned key-value rows, and the summary of a constructed ticket."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from stronglth.ticket import Ticket
+from stronglth.verification import sampled_error
+
+__all__ = ["table", "columns", "ticket_table"]
+
+
+def table(rows: Sequence[tuple[str, str]]) -> str:
+    """``key  value`` rows, keys left-aligned to one width, indented by two spaces."""
+    width = max(len(k) for k, _ in rows)
+    return "\n".join(f"  {k:<{width}}  {v}" for k, v in rows)
+
+
+def columns(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """A right-aligned table with a header line and a rule under it."""
+    widths = [max(len(str(c)) for c in col) for col in zip(header, *rows)]
+
+    def line(cells: Sequence[str]) -> str:
+        return "  " + "  ".join(f"{str(c):>{w}}" for c, w in zip(cells, widths))
+
+    return "\n".join([line(header), "  " + "  ".join("-" * w for w in widths)] + [line(r) for r in rows])
+
+
+def ticket_table(ticket: Ticket, *, seconds: float, samples: int = 100_000) -> str:
+    """The short table printed after a construction: G, the ticket, its errors, the time."""
+    net = ticket.network
+    sampled, _ = sampled_error(ticket, ticket.target, n=samples, seed=0)
+    eps = ticket.meta.get("eps")
+    rows = [
+        ("method", f"{ticket.meta.get('method')} (rule {ticket.meta.get('rule')})" if ticket.meta.get("rule") else str(ticket.meta.get("method"))),
+        ("target dims", " x ".join(str(n) for n in ticket.target.dims)),
+        ("block sizes k_i", ", ".join(f"{k:,}" for k in ticket.meta.get("block_sizes", []))),
+        ("G widths", " x ".join(f"{n:,}" for n in net.dims)),
+        ("G parameters", f"{net.parameter_count:,} (generated on the fly, never stored)"),
+        ("ticket nnz", f"{ticket.nnz:,} (density {ticket.density:.3g})"),
+        ("certified error", f"{ticket.certified_error:.4g}" + (f"  (eps = {eps:g})" if eps is not None else "")),
+        ("sampled error", f"{sampled:.4g}  (max over {samples:,} points of the unit sphere)"),
+        ("failed events", str(ticket.meta.get("failures", 0))),
+        ("time", f"{seconds:.2f} s"),
+    ]
+    return table(rows)

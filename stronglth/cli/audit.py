@@ -1,0 +1,42 @@
+"""``stronglth audit``: load a ticket file and check that it is a true subnetwork of G."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from typing import Any
+
+from stronglth.cli._table import table
+from stronglth.ticket import Ticket
+
+__all__ = ["add_parser"]
+
+
+def _cmd_audit(args: argparse.Namespace) -> int:
+    start = time.perf_counter()
+    ticket = Ticket.load(args.ticket)  # load audits: every kept value regenerated from G
+    elapsed = time.perf_counter() - start
+    net = ticket.network
+    cert = "none" if ticket.certified_error is None else f"{ticket.certified_error:.6g}"
+    print(f"{args.ticket}: a true subnetwork of G (every kept value is G's, bit for bit)")
+    print(
+        table(
+            [
+                ("G widths", " x ".join(str(n) for n in net.dims)),
+                ("G parameters", f"{net.parameter_count:,}"),
+                ("seed", str(net.seed)),
+                ("ticket nnz", f"{ticket.nnz:,} (density {ticket.density:.3g})"),
+                ("live widths", " x ".join(str(n) for n in ticket.live_widths)),
+                ("method", str(ticket.meta.get("method"))),
+                ("certified error", cert),
+                ("audit time", f"{elapsed:.2f} s"),
+            ]
+        )
+    )
+    return 0
+
+
+def add_parser(subparsers: Any) -> None:
+    audit = subparsers.add_parser("audit", help="load a ticket file and check that it is a true subnetwork of G")
+    audit.add_argument("ticket", help="a .npz ticket file (format stronglth-ticket/1)")
+    audit.set_defaults(run=_cmd_audit)

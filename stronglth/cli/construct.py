@@ -1,0 +1,68 @@
+"""``stronglth construct``: construct a ticket approximating a target inside a seeded random network."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from typing import Any
+
+from stronglth.cli._table import ticket_table
+from stronglth.cli._target import add_target_arguments, target_from_args
+from stronglth.constructions import construct
+from stronglth.errors import InvalidInputError
+
+__all__ = ["add_parser"]
+
+
+def _parse_block_sizes(text: str):
+    if text in ("theorem", "instance", "auto"):
+        return text
+    try:
+        return [int(k) for k in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"block sizes must be 'theorem', 'instance' or integers like 100,200,50; got {text!r}") from None
+
+
+def _cmd_construct(args: argparse.Namespace) -> int:
+    target = target_from_args(args)
+    if args.out is not None and not args.out.endswith(".npz"):
+        raise InvalidInputError(f"--out must name a .npz file, got {args.out!r}")
+    options = dict(
+        delta=args.delta, seed=args.seed, negative_half_everywhere=args.negative_half_everywhere,
+        on_failure=args.on_failure, jobs=args.jobs, progress=None if not args.quiet else False,
+    )
+    if args.method == "malach":
+        if args.eta is not None:
+            raise InvalidInputError("--eta is for --method subsetsum; the Malach construction derives eta_i from --eps")
+        options.update(eps=args.eps, rule=args.rule, block_sizes=args.block_sizes or "theorem")
+    else:
+        if args.rule != "best":
+            raise InvalidInputError("--rule is for --method malach")
+        options.update(eps=args.eps, eta=args.eta, block_sizes=args.block_sizes or "auto")
+    start = time.perf_counter()
+    ticket = construct(target, method=args.method, **options)
+    seconds = time.perf_counter() - start
+    print(ticket_table(ticket, seconds=seconds, samples=args.samples))
+    if args.out is not None:
+        print(f"  written to {ticket.save(args.out)}")
+    return 0
+
+
+def add_parser(subparsers: Any) -> None:
+    con = subparsers.add_parser("construct", help="construct a ticket approximating a target inside a seeded random network")
+    add_target_arguments(con)
+    con.add_argument("--method", default="malach", choices=["malach", "subsetsum"], help="construction method (default malach)")
+    con.add_argument("--eps", type=float, help="sup-norm error to reach over the unit ball")
+    con.add_argument("--eta", type=float, help="subsetsum only: the per-weight tolerance, instead of deriving it from --eps")
+    con.add_argument("--delta", type=float, default=0.05, help="failure probability the block sizes allow (default 0.05)")
+    con.add_argument("--seed", type=int, default=0, help="seed of the random network G (default 0)")
+    con.add_argument("--block-sizes", type=_parse_block_sizes, default=None,
+                     help="malach: theorem | instance | k1,k2,... (default theorem); subsetsum: auto | k1,k2,... (default auto)")
+    con.add_argument("--rule", default="best", choices=["best", "matching"], help="gadget rule (default best)")
+    con.add_argument("--negative-half-everywhere", action="store_true", help="keep the N half in every layer, not only the first")
+    con.add_argument("--on-failure", default="raise", choices=["raise", "best_effort"], help="when a block has no acceptable unit")
+    con.add_argument("--jobs", type=int, default=1, help="processes scanning G in parallel (default 1)")
+    con.add_argument("--samples", type=int, default=100_000, help="sphere points for the sampled error (default 100000)")
+    con.add_argument("--out", help="write the ticket here (.npz, format stronglth-ticket/1)")
+    con.add_argument("--quiet", action="store_true", help="no progress bar")
+    con.set_defaults(run=_cmd_construct)

@@ -1,0 +1,99 @@
+"""The ``stronglth sweep`` and ``stronglth plot`` commands (engine: :mod:`stronglth.sweep`).
+
+    stronglth sweep {width-vs-eps,failure-prob,depth,looseness} [--full] [--jobs N] [--shard i/N] [--out DIR]
+    stronglth sweep merge DIR... [--out DEST]
+    stronglth plot DIR
+
+:func:`add_parser` registers both commands on the subparsers of ``stronglth``'s parser; every
+handler raises :class:`~stronglth.errors.StrongLTHError` on bad input (the command prints one
+line and exits 2).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from stronglth import sweep
+from stronglth.errors import InvalidInputError
+from stronglth.experiments import EXPERIMENTS, get_experiment
+
+__all__ = ["add_parser", "DEFAULT_OUT", "DEFAULT_OUT_FULL"]
+
+DEFAULT_OUT = "experiments/results"
+DEFAULT_OUT_FULL = "experiments/results-full"
+
+
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    if args.jobs < 1:
+        raise InvalidInputError(f"--jobs must be a positive integer, got {args.jobs}")
+    shard = sweep.parse_shard(args.shard)
+    out = args.out if args.out is not None else (DEFAULT_OUT_FULL if args.full else DEFAULT_OUT)
+    summary = sweep.run(get_experiment(args.experiment), out=out, full=args.full, jobs=args.jobs, shard=shard,
+                        progress=False if args.quiet else None, write_report=not args.no_report, experiments=EXPERIMENTS)
+    where = f" shard {shard[0]}/{shard[1]}" if shard else ""
+    print(f"{summary.experiment}{where}: {summary.cells} cells, {summary.skipped} already done, {summary.computed} computed"
+          f" in {sweep.format_duration(summary.seconds)}; rows in {summary.results_file}")
+    if shard is not None:
+        print(f"when every shard is done: stronglth sweep merge {out}")
+    for path in summary.report_files:
+        print(f"  wrote {path}")
+    return 0
+
+
+def _cmd_merge(args: argparse.Namespace) -> int:
+    summary = sweep.merge(args.dirs, args.out, write_report=not args.no_report, experiments=EXPERIMENTS)
+    for name in sorted(summary.total):
+        print(f"{name}: {summary.appended[name]} rows appended, {summary.total[name]} in {summary.destination / name / 'results.jsonl'}")
+    if summary.conflicts:
+        print(f"warning: {len(summary.conflicts)} cell(s) had different results in different files (kept the first):"
+              f" {', '.join(summary.conflicts[:5])}{' ...' if len(summary.conflicts) > 5 else ''}")
+    for path in summary.report_files:
+        print(f"  wrote {path}")
+    return 0
+
+
+def _cmd_plot(args: argparse.Namespace) -> int:
+    root = Path(args.dir)
+    directories = sweep.experiment_dirs(root)
+    if not directories:
+        raise InvalidInputError(f"{root}: no sweep results here (expected <experiment>/results.jsonl)")
+    for directory in directories:
+        names = sweep.experiment_names(directory)
+        if len(names) != 1:
+            raise InvalidInputError(f"{directory} mixes the rows of experiments {names}; keep one experiment per directory")
+        for path in sweep.report(directory, experiment=get_experiment(names[0])):
+            print(f"  wrote {path}")
+    if directories != [root]:
+        print(f"  wrote {sweep.write_index(root, EXPERIMENTS)}")
+    return 0
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    """Register ``sweep`` (one sub-command per experiment, and ``merge``) and ``plot``."""
+    experiments = EXPERIMENTS
+    sweep_parser = subparsers.add_parser("sweep", help="run a scaling experiment (resumable, parallel, shardable), or merge shards")
+    sweep_sub = sweep_parser.add_subparsers(dest="experiment", required=True, metavar="{" + ",".join(
+        [n for n, e in experiments.items() if not e.hidden] + ["merge"]) + "}")
+    for name, exp in experiments.items():
+        sub = sweep_sub.add_parser(name, **({} if exp.hidden else {"help": exp.description}),
+                                   description=f"{exp.description}. Finished cells are skipped on rerun; "
+                                               "rows are written as cells finish.")
+        sub.add_argument("--full", action="store_true", help="the full grid (tens of minutes or more) instead of the default (minutes on 2 cores)")
+        sub.add_argument("--jobs", type=int, default=1, help="processes running cells (default 1)")
+        sub.add_argument("--shard", default=None, metavar="i/N",
+                         help="run only shard i of N (0-based, e.g. $SLURM_ARRAY_TASK_ID/N); then `stronglth sweep merge`")
+        sub.add_argument("--out", default=None, metavar="DIR",
+                         help=f"results directory (default {DEFAULT_OUT}, or {DEFAULT_OUT_FULL} with --full)")
+        sub.add_argument("--quiet", action="store_true", help="no progress bar")
+        sub.add_argument("--no-report", action="store_true", help="write rows only (no CSV, PNG, summary)")
+        sub.set_defaults(run=_cmd_sweep)
+    merge = sweep_sub.add_parser("merge", help="append the rows of shard files and other result directories to one results.jsonl")
+    merge.add_argument("dirs", nargs="+", metavar="DIR", help="sweep output directories (or experiment directories)")
+    merge.add_argument("--out", default=None, metavar="DEST", help="merge into DEST (default: the first DIR)")
+    merge.add_argument("--no-report", action="store_true", help="do not regenerate CSV, PNG, summary")
+    merge.set_defaults(run=_cmd_merge)
+
+    plot = subparsers.add_parser("plot", help="regenerate the CSV, PNG and summary of sweep results")
+    plot.add_argument("dir", metavar="DIR", help="a sweep output directory (or one experiment's directory)")
+    plot.set_defaults(run=_cmd_plot)

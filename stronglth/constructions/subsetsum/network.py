@@ -1,0 +1,289 @@
+"""The subset-sum construction (Pensia, Rajput, Nagle, Vishwakarma, Papailiopoulos, "Optimal
+lottery tickets via SubsetSum: logarithmic over-parameterization is sufficient", NeurIPS 2020;
+REFERENCE §2-4): every target weight from a *subset* of a block of random units.
+
+G's layout is Malach's (REFERENCE §3): layer ``i`` of the target is spread over ``M_{2i-1}``
+(``(n_{i-1} k_i, n_{i-1})``) and ``M_{2i}`` (``(n_i, n_{i-1} k_i)``); block ``j`` is hidden units
+``[j k_i, (j+1) k_i)``, unit ``h`` reads input ``j`` with weight ``u_h = M_{2i-1}[h, j]`` and feeds
+output ``o`` with ``v_oh = M_{2i}[o, h]``. For each ``(o, j)`` the gadget (REFERENCE §2)
+
+    g(x) = A s(x) + B s(-x),   A = sum_{h in P} v_oh u_h,   B = sum_{h in N} v_oh |u_h|
+
+takes ``P`` among the units of block ``j`` with ``u_h > 0``, the subset minimising ``|A - w_oj|``,
+and ``N`` among those with ``u_h < 0``, the subset minimising ``|B + w_oj|`` (the ``N`` half in layer
+1 only, or in every layer with ``negative_half_everywhere``: later inputs are post-ReLU, REFERENCE
+§2), each an exact subset-sum problem solved by :func:`stronglth.constructions.subsetsum.solver.solve`. The
+per-weight errors ``D+ = A - W``, ``D- = B + W`` are the solver's optimum, and the certified error
+follows from the layer constants ``c_i`` exactly as for Malach's construction (REFERENCE §3).
+
+Width. Pensia et al. prove that ``k = O(log(N / (delta eta)))`` units per block suffice (by Lueker
+1998, random subset sums are dense), with no explicit constant; there is therefore no "theorem"
+block size here. ``block_sizes="auto"`` searches, per layer, for a block size at which every event
+of *this* G succeeds, starting from the empirical rule ``k = ceil(AUTO_CONSTANT * log2(N_ev /
+(delta eta_i)))`` (:data:`AUTO_CONSTANT`: an empirical rule, not a theorem).
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing
+import time
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor, wait
+from contextlib import ExitStack
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from stronglth import _validate, bounds
+from stronglth.constructions._assemble import stack_layers
+from stronglth.constructions.subsetsum.layer import LayerOptions, SubsetSumLayer, WorkerPool, solve_layer_events
+from stronglth.constructions.subsetsum.solver import MAX_K, solve
+from stronglth.errors import InvalidInputError, TicketNotFound
+from stronglth.random_network import RandomNetwork, draw_uniform, line_bit_generator
+from stronglth.target import TargetNetwork
+from stronglth.ticket import Ticket
+
+__all__ = ["construct_subsetsum", "auto_start", "AUTO_CONSTANT", "AUTO_MAX_BLOCK", "ON_FAILURE"]
+
+ON_FAILURE = ("raise", "best_effort")
+
+AUTO_CONSTANT = 1.25
+"""``C`` of the starting point ``ceil(C log2(N_ev / (delta eta_i)))`` of ``block_sizes="auto"``.
+
+An empirical rule, not a theorem: Pensia et al. (2020) prove ``k = O(log(N / (delta eta)))`` with
+no explicit constant (Lueker 1998). Calibrated (``python -m benchmarks.subsetsum_calibrate``,
+record ``benchmarks/results/subsetsum_calibrate.json``) by measuring the least block size
+``k_min`` at which every event of a layer succeeds, for 13 random targets from 1-1 to 100-100-10
+(eps 0.01 to 0.1, or eta 0.003 to 0.03; delta = 0.05) and 5 seeds each, 125 layer runs. The ratio
+``k_min / log2(N_ev / (delta eta_i))`` has quantiles 10%: 1.24, 25%: 1.34, median 1.47, 90%: 1.92
+(min 0.84; a fat upper tail up to 6.4 for one-weight targets with ``|w|`` near 1). ``C = 1.25``
+(about the 10% quantile) starts at or below ``k_min`` in 89% of those runs, a median of 4 units
+below. For the 784-500-10 target at eta = 0.01 (seed 0) the start is 39 for both layers and the
+search finds 48 (ratio 1.57) and 37."""
+
+AUTO_MAX_BLOCK = 96
+"""``block_sizes="auto"`` gives up above this block size (per-weight tolerances near float64's
+resolution; at most :data:`~stronglth.constructions.subsetsum.solver.MAX_K` candidates per side are solved)."""
+
+PROGRESS_MIN_EVENTS = 200_000
+"""With ``progress=None``, a progress bar is shown for layers with at least this many events."""
+
+# -- block sizes --------------------------------------------------------------------------------------
+
+
+def auto_start(dims: Sequence[int], etas: Sequence[float], delta: float, *, negative_half_everywhere: bool = False) -> tuple[int, ...]:
+    """The starting block sizes of ``block_sizes="auto"``: ``ceil(AUTO_CONSTANT log2(N_ev / (delta eta_i)))``
+    (an empirical rule, not a theorem; :data:`AUTO_CONSTANT`)."""
+    n_events = bounds.event_count(dims, negative_half_everywhere=negative_half_everywhere)
+    return tuple(max(1, math.ceil(AUTO_CONSTANT * math.log2(n_events / (delta * eta)))) for eta in etas)
+
+
+def _resolve_etas(target: TargetNetwork, eps, eta, negative_half_everywhere: bool) -> tuple[float | None, tuple[float, ...]]:
+    if (eps is None) == (eta is None):
+        raise InvalidInputError("give exactly one of eps= (the sup-norm error budget) and eta= (the per-weight tolerance)")
+    if eps is not None:
+        eps = _validate.positive_float(eps, "eps")
+        return eps, bounds.per_weight_tolerance(target.dims, eps, negative_half_everywhere=negative_half_everywhere)
+    if isinstance(eta, (Sequence, np.ndarray)) and not isinstance(eta, (str, bytes)):
+        if len(eta) != target.depth:
+            raise InvalidInputError(f"eta must be a number or a list of {target.depth} numbers (one per layer), got {eta!r}")
+        return None, tuple(_validate.positive_float(e, f"eta of layer {i}") for i, e in enumerate(eta, start=1))
+    return None, (_validate.positive_float(eta, "eta"),) * target.depth
+
+
+def _resolve_block_sizes(target: TargetNetwork, block_sizes) -> tuple[int, ...] | None:
+    """``None`` for ``"auto"``, else the explicit ``[k_1, ..., k_l]``."""
+    if isinstance(block_sizes, str):
+        if block_sizes == "auto":
+            return None
+        if block_sizes in ("theorem", "instance"):
+            raise InvalidInputError(
+                f"block_sizes={block_sizes!r} does not apply to method 'subsetsum': subset-sum has no explicit-constant"
+                " width theorem (Pensia et al. 2020 prove k = O(log(N / (delta eta))) without a constant);"
+                " use block_sizes='auto' or a list of block sizes"
+            )
+        raise InvalidInputError(f"block_sizes must be 'auto' or a list of {target.depth} integers, got {block_sizes!r}")
+    if not isinstance(block_sizes, (Sequence, np.ndarray)) or len(block_sizes) != target.depth:
+        raise InvalidInputError(f"block_sizes must be 'auto' or a list of {target.depth} integers, got {block_sizes!r}")
+    return tuple(_validate.positive_int(k, f"block size of layer {i}") for i, k in enumerate(block_sizes, start=1))
+
+
+def _auto_layer(target, seed, i, k_start, solve_layer, on_failure) -> tuple[SubsetSumLayer, list[int]]:
+    """Local search from ``k_start``: down while ``k - 1`` succeeds, else up until ``k`` succeeds.
+    The result ``k`` succeeds for this G and ``k - 1`` does not (or ``k = 1``)."""
+    tried: list[int] = []
+
+    def attempt(k: int) -> SubsetSumLayer:
+        tried.append(k)
+        network = RandomNetwork.for_target(target, [k] * target.depth, seed=seed)  # layer i depends on k_i only
+        return solve_layer(network, i, k, stop_on_failure=True)
+
+    k = k_start
+    found = attempt(k)
+    if found.failed_events == 0:
+        while k > 1:
+            lower = attempt(k - 1)
+            if lower.failed_events:
+                break
+            k, found = k - 1, lower
+        return found, tried
+    while k < AUTO_MAX_BLOCK:
+        k += 1
+        found = attempt(k)
+        if found.failed_events == 0:
+            return found, tried
+    if on_failure == "raise":
+        raise TicketNotFound(
+            f"block_sizes='auto': no block size up to {AUTO_MAX_BLOCK} makes every event of layer {i} succeed for seed {seed}"
+            f" ({found.failed_events} or more failed at k = {k}); the per-weight tolerance may be too small for float64"
+            " or for max_candidates; or pass explicit block sizes with on_failure='best_effort'"
+        )
+    network = RandomNetwork.for_target(target, [k] * target.depth, seed=seed)
+    return solve_layer(network, i, k, stop_on_failure=False), tried
+
+
+# -- the construction ------------------------------------------------------------------------------
+
+
+def construct_subsetsum(
+    target: TargetNetwork,
+    *,
+    eps: float | None = None,
+    eta: float | Sequence[float] | None = None,
+    delta: float = 0.05,
+    seed: int,
+    block_sizes: str | Sequence[int] = "auto",
+    negative_half_everywhere: bool = False,
+    on_failure: str = "raise",
+    jobs: int = 1,
+    progress: bool | None = None,
+    max_size: int | None = None,
+    max_candidates: int | None = None,
+) -> Ticket:
+    """A subset-sum ticket (Pensia et al. 2020): per target weight, the subsets ``P`` (``u > 0``) and
+    ``N`` (``u < 0``, layer 1 or every layer with ``negative_half_everywhere``) of its block that
+    solve subset-sum exactly (module docstring; REFERENCE §2-3).
+
+    Args:
+        eps / eta: exactly one. ``eps``: the sup-norm budget, split into per-weight tolerances
+            ``eta_i = bounds.per_weight_tolerance(dims, eps)`` so that ``certified_error <= eps`` when
+            every event succeeds. ``eta``: the per-weight tolerance itself (a number, or one per layer).
+        delta: enters only the starting point of ``"auto"`` (the ``delta`` of the ``O(log(N/(delta eta)))``).
+        block_sizes: ``[k_1, ..., k_l]``, or ``"auto"``: for each layer, a local search from
+            ``ceil(AUTO_CONSTANT log2(N_ev / (delta eta_i)))`` (``N_ev = bounds.event_count``) that
+            returns ``k_i`` such that every event of layer ``i`` succeeds (``|error| <= eta_i``) for
+            this seed and ``k_i - 1`` fails (or ``k_i = 1``): down from the start while ``k - 1``
+            succeeds, else up until ``k`` succeeds (the outcome is not monotone in ``k``: a G with
+            other line lengths reads other values). Layer ``i`` of G depends on ``k_i`` alone (block
+            ``j`` reads offsets ``[j k, (j+1) k)`` of the same streams), so layers are searched
+            independently, and the ticket's G is the one with the block sizes found
+            (``meta["block_sizes"]``; the sizes tried are in ``meta["auto_tried"]``).
+            ``"theorem"`` and ``"instance"`` are refused: there is no explicit-constant theorem.
+        max_size: at most this many units per subset (passed to the solver).
+        max_candidates: offer the solver only the first this many candidates of a side (in unit
+            order); ``None``: up to the solver's limit :data:`~stronglth.constructions.subsetsum.solver.MAX_K`
+            (40). The cost of a side grows like ``2^(n/2)`` in its ``n`` candidates, while success
+            is decided by the sides with *few* candidates; in a block of ``k`` units the larger side
+            can hold far more than ``k / 2`` (capping it, e.g. at 24, bounds the time of wide
+            blocks without changing any side below the cap).
+        on_failure: ``"raise"`` (:class:`~stronglth.errors.TicketNotFound` naming the first failed
+            event) or ``"best_effort"`` (the ticket of the optimal subsets, with its larger certified error).
+        jobs: processes over runs of blocks; the ticket is identical for any ``jobs``.
+        progress: tqdm bars per layer (``None``: for layers of at least ``PROGRESS_MIN_EVENTS`` events).
+
+    ``C = AUTO_CONSTANT = 1.25`` is an empirical rule, not a theorem: measured over 125 layer runs
+    (random targets 1-1 to 100-100-10, eps 0.01 to 0.1 or eta 0.003 to 0.03, 5 seeds), ``k_min / log2(N_ev / (delta
+    eta_i))`` has its 10% quantile at 1.24 and median 1.47, so the search usually starts at or a
+    few units below the least block size and steps up (details at :data:`AUTO_CONSTANT`; script
+    ``benchmarks/subsetsum_calibrate.py``). Attempts below the needed size are cheap: blocks are
+    solved hardest first (fewest candidates on a side), narrowest side first, and an attempt
+    stops at its first failed event.
+    """
+    started = time.perf_counter()
+    if not isinstance(target, TargetNetwork):
+        raise InvalidInputError(f"target must be a TargetNetwork, got {type(target).__name__}")
+    target.check()
+    negative_half_everywhere = bool(negative_half_everywhere)
+    eps, etas = _resolve_etas(target, eps, eta, negative_half_everywhere)
+    delta = _validate.positive_float(delta, "delta")
+    if not delta < 1:
+        raise InvalidInputError(f"delta must lie in (0, 1), got {delta}")
+    seed = _validate.seed(seed)
+    if on_failure not in ON_FAILURE:
+        raise InvalidInputError(f"on_failure must be one of {ON_FAILURE}, got {on_failure!r}")
+    jobs = _validate.positive_int(jobs, "jobs")
+    if max_size is not None and (isinstance(max_size, (bool, np.bool_)) or not isinstance(max_size, (int, np.integer)) or max_size < 0):
+        raise InvalidInputError(f"max_size must be None or a non-negative integer, got {max_size!r}")
+    max_candidates = MAX_K if max_candidates is None else _validate.positive_int(max_candidates, "max_candidates")
+    if max_candidates > MAX_K:
+        raise InvalidInputError(f"max_candidates must be at most {MAX_K} (the exact solver's limit), got {max_candidates}")
+    explicit = _resolve_block_sizes(target, block_sizes)
+    dims = target.dims
+    starts = auto_start(dims, etas, delta, negative_half_everywhere=negative_half_everywhere)
+
+    with ExitStack() as stack:
+        pool = WorkerPool(jobs) if jobs > 1 else None
+        if pool is not None:
+            stack.enter_context(pool.executor)
+
+        def bar(layer: int, k: int, events: int):
+            if progress or (progress is None and events >= PROGRESS_MIN_EVENTS):
+                from tqdm.auto import tqdm
+
+                return tqdm(total=events, unit="solve", unit_scale=True, desc=f"subset-sum layer {layer}, k={k}", leave=False)
+            return None
+
+        def solve_layer(network: RandomNetwork, i: int, k: int, *, stop_on_failure: bool) -> SubsetSumLayer:
+            options = LayerOptions(etas[i - 1], i == 1 or negative_half_everywhere, max_size, max_candidates, stop_on_failure)
+            return solve_layer_events(network, i, target.weights[i - 1], k, options, pool, bar)
+
+        layers: list[SubsetSumLayer] = []
+        tried: list[list[int]] = []
+        if explicit is None:
+            for i in range(1, target.depth + 1):
+                layer, attempts = _auto_layer(target, seed, i, starts[i - 1], solve_layer, on_failure)
+                layers.append(layer)
+                tried.append(attempts)
+            ks = tuple(layer.k for layer in layers)
+        else:
+            ks = explicit
+            network = RandomNetwork.for_target(target, ks, seed=seed)
+            for i, k in enumerate(ks, start=1):
+                layer = solve_layer(network, i, k, stop_on_failure=on_failure == "raise")
+                if layer.failed_events and on_failure == "raise":
+                    raise _not_found(layer, etas[i - 1], starts[i - 1])
+                layers.append(layer)
+    network = RandomNetwork.for_target(target, ks, seed=seed)
+    meta: dict[str, Any] = {
+        "method": "subsetsum",
+        "eps": eps,
+        "eta": list(etas),
+        "delta": delta,
+        "block_sizes": list(ks),
+        "block_sizes_rule": "auto" if explicit is None else "explicit",
+        "auto_constant": AUTO_CONSTANT,
+        "auto_start": list(starts),
+        "auto_tried": tried if explicit is None else None,
+        "negative_half_everywhere": negative_half_everywhere,
+        "max_size": max_size,
+        "max_candidates": max_candidates,
+        "failures": sum(layer.failed_events for layer in layers),
+        "solves": sum(layer.solves for layer in layers),
+        "on_failure": on_failure,
+    }
+    return stack_layers(target, network, layers, meta, started=started)
+
+
+def _not_found(layer: SubsetSumLayer, eta: float, k_auto: int) -> TicketNotFound:
+    output, input_, side, error, candidates = layer.failures[0]
+    side_name = "P (u > 0)" if side > 0 else "N (u < 0)"
+    more = "" if layer.complete else " or more"
+    return TicketNotFound(
+        f"width too small: layer {layer.layer}, output {output}, input {input_}, side {side_name}:"
+        f" best error {error:.3g} > eta = {eta:.3g} with block size {layer.k} ({candidates} candidates on this side);"
+        f" the 'auto' rule (empirical, not a theorem) suggests block size {k_auto} to start from:"
+        f" block_sizes='auto' searches for one that works ({layer.failed_events}{more} event(s) failed in this layer;"
+        " on_failure='best_effort' returns the best ticket)"
+    )

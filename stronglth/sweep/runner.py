@@ -1,0 +1,190 @@
+"""Running a sweep: serial, in a local process pool, or one shard of a cluster array job.
+
+Re-running skips every cell whose hash is in any ``*.jsonl`` of the experiment's directory, so a
+run interrupted at any moment resumes where it stopped. One shard ``i`` of ``N`` (0-based, round
+robin over the grid order: ``cells[i::N]``) is e.g. one task of a SLURM array job (``--shard
+$SLURM_ARRAY_TASK_ID/N``), followed by :func:`~stronglth.sweep.merge`. A tqdm bar shows progress.
+After an unsharded run the experiment's report is regenerated from every row in the directory.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from stronglth._version import __version__
+from stronglth.errors import CellFailed, InvalidInputError, StrongLTHError
+from stronglth.sweep.config import Experiment, canonical_json, config_hash, plain
+from stronglth.sweep.reports import report, write_index
+from stronglth.sweep.store import ResultWriter, Row, finite, load_rows, results_filename
+
+__all__ = ["run", "RunSummary", "parse_shard", "shard_cells"]
+
+
+def parse_shard(text: str | tuple[int, int] | None) -> tuple[int, int] | None:
+    """``"i/N"`` (0-based: ``0 <= i < N``, as ``$SLURM_ARRAY_TASK_ID`` with ``--array=0-(N-1)``) -> ``(i, N)``."""
+    if text is None:
+        return None
+    if isinstance(text, tuple):
+        i, n = text
+    else:
+        m = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", str(text))
+        if m is None:
+            raise InvalidInputError(f"--shard must look like i/N (for example 0/4), got {text!r}")
+        i, n = int(m.group(1)), int(m.group(2))
+    if isinstance(i, bool) or isinstance(n, bool) or not isinstance(i, int) or not isinstance(n, int):
+        raise InvalidInputError(f"shard must be two integers (i, N), got {text!r}")
+    if n < 1 or not 0 <= i < n:
+        raise InvalidInputError(f"--shard i/N needs N >= 1 and 0 <= i < N (shards are 0-based), got {i}/{n}")
+    return i, n
+
+
+def shard_cells(cells: Sequence[Any], shard: tuple[int, int] | None) -> list[Any]:
+    """Shard ``i`` of ``N``: the cells at positions ``i, i + N, i + 2N, ...`` of the grid order."""
+    if shard is None:
+        return list(cells)
+    i, n = parse_shard(shard)
+    return list(cells)[i::n]
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    experiment: str
+    directory: Path
+    results_file: Path
+    cells: int  # in this (shard of the) grid
+    skipped: int  # already finished before this run
+    computed: int
+    seconds: float
+    report_files: tuple[Path, ...] = ()
+
+
+def _execute(cell: Callable[[Any], dict[str, Any]], config: Any) -> tuple[dict[str, Any], float]:
+    start = time.perf_counter()
+    result = cell(config)
+    if not isinstance(result, dict):
+        raise InvalidInputError(f"a cell must return a dict, got {type(result).__name__}")
+    return finite(plain(result)), time.perf_counter() - start
+
+
+def _make_row(experiment: Experiment, config: Any, digest: str, result: dict[str, Any], seconds: float) -> Row:
+    fields = plain(config)
+    return Row(
+        hash=digest, experiment=experiment.name, type=fields["type"], config=fields["config"], result=result,
+        seconds=float(seconds), version=__version__, finished=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    )
+
+
+def _failed(config: Any, digest: str, exc: BaseException, saved: int) -> CellFailed:
+    return CellFailed(f"cell {digest} ({canonical_json(config)}) failed: {exc}; the {saved} row(s) finished are saved, rerun to resume")
+
+
+def run(
+    experiment: Experiment,
+    *,
+    out: str | os.PathLike = "experiments/results",
+    full: bool = False,
+    jobs: int = 1,
+    shard: str | tuple[int, int] | None = None,
+    configs: Iterable[Any] | None = None,
+    progress: bool | None = None,
+    write_report: bool = True,
+    experiments: Mapping[str, Experiment] | None = None,
+) -> RunSummary:
+    """Compute every cell of ``experiment``'s grid (or of ``configs``) not yet in ``out/<name>/``.
+
+    ``jobs > 1`` runs cells in a process pool; ``shard="i/N"`` runs only that shard and writes its
+    own file. Rows are written as cells finish (flushed and fsync'd). An interruption (Ctrl-C,
+    SIGKILL) loses at most the cells in flight; rerunning the same call resumes. After an unsharded
+    run the report is regenerated from all rows (``write_report=False`` to skip it), and so is the
+    index ``out/README.md``, whose sections take their descriptions and order from ``experiments``
+    (default: this experiment alone; the CLI passes :data:`stronglth.experiments.EXPERIMENTS`).
+    ``experiment`` is an :class:`~stronglth.sweep.Experiment`; look a name up with
+    :func:`stronglth.experiments.get_experiment`.
+    """
+    if not isinstance(experiment, Experiment):
+        raise InvalidInputError(
+            f"run() takes an Experiment, got {type(experiment).__name__}; look names up with stronglth.experiments.get_experiment"
+        )
+    exp = experiment
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise InvalidInputError(f"jobs must be a positive integer, got {jobs!r}")
+    shard = parse_shard(shard)
+    started = time.perf_counter()
+    grid = list(exp.grid(bool(full)) if configs is None else configs)
+    unique: dict[str, Any] = {}
+    for config in grid:
+        if not isinstance(config, exp.config_type):
+            raise InvalidInputError(f"experiment {exp.name!r} takes {exp.config_type.__name__} configs, got {type(config).__name__}")
+        unique.setdefault(config_hash(config), config)
+    cells = shard_cells(list(unique.items()), shard)
+    directory = Path(out) / exp.name
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / results_filename(shard)
+    with ResultWriter(path) as writer:
+        done = set(load_rows(directory, experiment=exp.name))
+        todo = [(h, c) for h, c in cells if h not in done]
+        skipped = len(cells) - len(todo)
+        computed = 0
+        from tqdm.auto import tqdm
+
+        label = exp.name + ("" if shard is None else f" shard {shard[0]}/{shard[1]}")
+        with tqdm(total=len(cells), initial=skipped, desc=label, unit="cell", disable=(not progress) if progress is not None else None) as bar:
+            if jobs == 1 or len(todo) <= 1:
+                for digest, config in todo:
+                    try:
+                        result, seconds = _execute(exp.cell, config)
+                    except StrongLTHError as exc:
+                        raise _failed(config, digest, exc, computed) from exc
+                    writer.append(_make_row(exp, config, digest, result, seconds))
+                    computed += 1
+                    bar.update(1)
+            else:
+                computed = _run_pool(exp, todo, jobs, writer, bar)
+    files: tuple[Path, ...] = ()
+    if write_report and shard is None and exp.report is not None:
+        known = dict(experiments) if experiments is not None else {exp.name: exp}
+        files = tuple(report(directory, experiment=exp)) + (write_index(Path(out), known),)
+    return RunSummary(exp.name, directory, path, len(cells), skipped, computed, time.perf_counter() - started, files)
+
+
+def _run_pool(exp: Experiment, todo: list[tuple[str, Any]], jobs: int, writer: ResultWriter, bar: Any) -> int:
+    """Cells in a process pool; the parent alone writes, each row as its cell finishes. At most
+    ``2 * jobs`` cells are submitted ahead, so an interruption abandons little work."""
+    computed = 0
+    pending: dict[Any, tuple[str, Any]] = {}
+    queue = iter(todo)
+    pool = ProcessPoolExecutor(max_workers=jobs)
+    try:
+        while True:
+            while len(pending) < 2 * jobs:
+                item = next(queue, None)
+                if item is None:
+                    break
+                pending[pool.submit(_execute, exp.cell, item[1])] = item
+            if not pending:
+                break
+            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in finished:  # in submission order among those finished together
+                digest, config = pending.pop(future)
+                try:
+                    result, seconds = future.result()
+                except StrongLTHError as exc:
+                    raise _failed(config, digest, exc, computed) from exc
+                writer.append(_make_row(exp, config, digest, result, seconds))
+                computed += 1
+                bar.update(1)
+    except BaseException:
+        for future in pending:
+            future.cancel()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+    return computed

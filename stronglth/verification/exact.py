@@ -1,0 +1,153 @@
+"""Exact sup-norm error of the difference of two bias-free ReLU networks over the unit ball.
+
+Both networks are positively homogeneous and piecewise linear, so ``e(x) = f(x) - g(x)`` is
+linear on each cone of constant activation pattern and its sup over the ball is attained on the
+sphere.
+
+- ``d = 1``: ``max |e(+-1)|`` (REFERENCE §1).
+- ``d = 2``: the circle is cut at every angle where some unit of either network changes sign,
+  layer by layer; on each arc ``e_o(x) = a . x`` is linear and its max over the arc is at an end
+  or at ``+-a/|a|``. Exact up to floating point.
+- any small ``d``: a mixed-integer program (:mod:`stronglth.verification.milp`) (big-M encoding of each ReLU with bounds from interval
+  arithmetic, solved by HiGHS through ``scipy.optimize.milp``) over a polytope ``P`` containing the
+  ball. Its optimum ``x*`` gives the upper bound ``U`` (the MILP's dual bound over ``P``) and, scaled
+  to the sphere, the lower bound ``L = |e(x*/|x*|)|``; the tangent cut ``x*/|x*| . x <= 1`` is added
+  and the MILP solved again until ``U <= (1 + rel_gap) L``: the circumscribed polytope shrinks onto
+  the ball around the maximiser, the inscribed point sits on it. Past the time limit the result is
+  marked inconclusive and keeps the bounds found so far.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+
+from stronglth.constructions._assemble import gadget_network
+from stronglth.errors import InvalidInputError
+from stronglth.relu import ReLUNetwork
+from stronglth.ticket import Ticket
+from stronglth.verification._common import ExactResult, as_relu_network, network_pair, output_errors
+from stronglth.verification.milp import exact_error_milp
+
+__all__ = ["ExactResult", "exact_error", "exact_error_1d", "exact_error_circle"]
+
+
+def exact_error_1d(f: ReLUNetwork, g: ReLUNetwork) -> ExactResult:
+    """``d = 1``: the sup over ``[-1, 1]`` of a positively homogeneous function is at ``+-1``."""
+    start = time.perf_counter()
+    x = np.array([[1.0], [-1.0]])
+    errors = output_errors(f, g, x)
+    i = int(np.argmax(errors))
+    return ExactResult(float(errors[i]), float(errors[i]), x[i], "exact", "endpoints", time.perf_counter() - start)
+
+
+# -- d = 2: the circle cut at every activation boundary ------------------------------------------
+
+
+def _pattern_linear_maps(net: ReLUNetwork, x: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
+    """Pre-activation maps (as matrices acting on x) of every layer, on the cone of ``x``, and the
+    network's local linear map."""
+    maps = []
+    local = np.eye(x.size)
+    h = x.copy()
+    for i, w in enumerate(net.weights):
+        pre_map = w @ local
+        maps.append(pre_map)
+        z = w @ h
+        if i < net.depth - 1:
+            active = z > 0
+            local = pre_map * active[:, None]
+            h = np.maximum(z, 0.0)
+        else:
+            local = pre_map
+    return maps, local
+
+
+def _split_angles(rows: np.ndarray, a0: float, a1: float) -> list[float]:
+    """Angles in ``(a0, a1)`` where some linear form ``r . (cos t, sin t)`` vanishes."""
+    out = []
+    for r in rows:
+        if not np.any(r):
+            continue
+        base = np.arctan2(-r[0], r[1])  # r . (cos t, sin t) = 0  <=>  t = base + k pi
+        for k in range(-3, 4):
+            t = base + k * np.pi
+            if a0 + 1e-15 < t < a1 - 1e-15:
+                out.append(t)
+    return out
+
+
+def exact_error_circle(f: ReLUNetwork, g: ReLUNetwork) -> ExactResult:
+    """``d = 2``: enumerate the arcs of constant activation pattern of both networks, maximise the
+    (linear) error on each. Layer by layer, an arc on which layers ``< t`` have constant patterns is
+    cut where a unit of layer ``t`` changes sign (its pre-activation is linear there)."""
+    start = time.perf_counter()
+    arcs = [(0.0, 2 * np.pi)]
+    depth = max(f.depth, g.depth)
+    for layer in range(depth - 1):
+        refined = []
+        for a0, a1 in arcs:
+            mid = 0.5 * (a0 + a1)
+            x = np.array([np.cos(mid), np.sin(mid)])
+            rows = []
+            for net in (f, g):
+                if layer < net.depth - 1:
+                    maps, _ = _pattern_linear_maps(net, x)
+                    rows.append(maps[layer])
+            cuts = sorted(_split_angles(np.vstack(rows), a0, a1)) if rows else []
+            edges = [a0, *cuts, a1]
+            refined += [(edges[k], edges[k + 1]) for k in range(len(edges) - 1) if edges[k + 1] > edges[k]]
+        arcs = refined
+    candidates = []
+    for a0, a1 in arcs:
+        mid = 0.5 * (a0 + a1)
+        x = np.array([np.cos(mid), np.sin(mid)])
+        _, lf = _pattern_linear_maps(f, x)
+        _, lg = _pattern_linear_maps(g, x)
+        candidates += [a0, a1]
+        for a in lf - lg:  # e_o(x) = a . x on this arc; |a . x| is largest at +-a/|a| if inside
+            if np.any(a):
+                base = np.arctan2(a[1], a[0])
+                for t in (base, base + np.pi):
+                    for k in (-2, -1, 0, 1, 2):
+                        if a0 <= t + 2 * k * np.pi <= a1:
+                            candidates.append(t + 2 * k * np.pi)
+    angles = np.array(candidates)
+    points = np.stack([np.cos(angles), np.sin(angles)], axis=1)
+    errors = output_errors(f, g, points)
+    i = int(np.argmax(errors))
+    return ExactResult(float(errors[i]), float(errors[i]), points[i], "exact", "circle", time.perf_counter() - start)
+
+
+def _exact_pair(net: Any, target: Any) -> tuple[ReLUNetwork, ReLUNetwork]:
+    """The pair the exact methods work on: a construction ticket against its own target in the
+    shared gadget form (:func:`gadget_network`), anything else densely."""
+    if isinstance(net, Ticket) and net.target is not None:
+        g = as_relu_network(target)
+        if g.dims == net.target.dims and all(np.array_equal(a, b) for a, b in zip(g.weights, net.target.weights)):
+            pair = gadget_network(net)
+            if pair is not None:
+                return pair
+    return network_pair(net, target)
+
+
+def exact_error(
+    net: Any, target: Any, *, method: str = "auto", time_limit: float = 60.0, rel_gap: float = 0.01,
+    lower_bound: float = 0.0, start_point: np.ndarray | None = None, seed_points: np.ndarray | None = None,
+) -> ExactResult:
+    """The sup error with certainty: ``"endpoints"`` (d = 1), ``"circle"`` (d = 2) or ``"milp"``
+    (any d, small networks, bounds within ``rel_gap``); ``"auto"`` picks the first that applies."""
+    f, g = _exact_pair(net, target)
+    d = f.dims[0]
+    if method == "auto":
+        method = "endpoints" if d == 1 else "circle" if d == 2 else "milp"
+    if method == "endpoints" and d == 1:
+        return exact_error_1d(f, g)
+    if method == "circle" and d == 2:
+        return exact_error_circle(f, g)
+    if method == "milp":
+        return exact_error_milp(f, g, rel_gap=rel_gap, time_limit=time_limit, lower_bound=lower_bound, start_point=start_point,
+                                seed_points=seed_points)
+    raise InvalidInputError(f"exact method {method!r} does not apply to input dimension {d}; use 'auto', 'endpoints' (d=1), 'circle' (d=2) or 'milp'")

@@ -1,0 +1,314 @@
+"""The exact error for any ``d``: a MILP over polytopes shrinking onto the unit ball (docs/theory.md §6).
+
+A mixed-integer program (big-M encoding of each ReLU with bounds from interval arithmetic, solved
+by HiGHS through ``scipy.optimize.milp``) over a polytope ``P`` containing the ball. Its optimum
+``x*`` gives the upper bound ``U`` (the MILP's dual bound over ``P``) and, scaled to the sphere, the
+lower bound ``L = |e(x*/|x*|)|``; the tangent cut ``x*/|x*| . x <= 1`` is added and the MILP solved
+again until ``U <= (1 + rel_gap) L``: the circumscribed polytope shrinks onto the ball around the
+maximiser, the inscribed point sits on it. Past the time limit the result is marked inconclusive
+and keeps the bounds found so far.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import time
+from collections.abc import Iterator
+
+import numpy as np
+from scipy.optimize import Bounds, LinearConstraint, linprog, milp
+
+from stronglth.relu import ReLUNetwork
+from stronglth.verification._common import ExactResult, output_errors
+
+__all__ = ["exact_error_milp"]
+
+
+class _Encoding:
+    """Linear constraints of both networks over the box ``[-1, 1]^d`` (which contains the ball).
+
+    Variables: ``x`` (d), then for every unit that is not stably inactive its post-activation
+    ``a`` (and for every unstable unit a binary ``b``); stable active units keep ``a = z``. Bounds of
+    every pre-activation come from interval arithmetic.
+
+    Two devices keep the relaxation tight when the networks are close (a ticket and its target):
+    leading layers that are identical in both networks are encoded once and shared; and in layers
+    of equal shape the difference of corresponding post-activations is bounded by interval
+    arithmetic on the *difference* (``z_f - z_g = W_f (h_f - h_g) + (W_f - W_g) h_g``, and
+    ``s(a) - s(b)`` lies between 0 and ``a - b``), added as constraints. Both are implied by the
+    model, so the optimum is unchanged; only the LP bounds improve.
+    """
+
+    def __init__(self, d: int, cuts: np.ndarray | None = None, tighten: bool = True):
+        self.d = d
+        self.lower: list[float] = [-1.0] * d
+        self.upper: list[float] = [1.0] * d
+        self.integer: list[int] = [0] * d
+        self.rows: list[tuple[dict[int, float], float, float]] = []
+        for a in [] if cuts is None else cuts:
+            self.add({j: float(c) for j, c in enumerate(a)}, -np.inf, 1.0)
+        self.tighten = tighten
+
+    def _lp_range(self, form: dict[int, float]) -> tuple[float, float]:
+        """Min and max of a linear form over the LP relaxation of the constraints so far."""
+        n = len(self.lower)
+        c = np.zeros(n)
+        for var, v in form.items():
+            c[var] = v
+        a = np.zeros((len(self.rows), n))
+        lo, hi = np.empty(len(self.rows)), np.empty(len(self.rows))
+        for k, (coefficients, l, u) in enumerate(self.rows):
+            for var, v in coefficients.items():
+                a[k, var] = v
+            lo[k], hi[k] = l, u
+        finite_hi, finite_lo = np.isfinite(hi), np.isfinite(lo)
+        a_ub = np.vstack((a[finite_hi], -a[finite_lo]))
+        b_ub = np.concatenate((hi[finite_hi], -lo[finite_lo]))
+        bounds = list(zip(self.lower, self.upper))
+        out = []
+        for sign in (1.0, -1.0):
+            result = linprog(sign * c, A_ub=a_ub, b_ub=b_ub, bounds=bounds, method="highs")
+            out.append(sign * result.fun if result.status == 0 else sign * -np.inf)
+        return out[0], out[1]
+
+    def _tightened(self, pre_forms: list[dict[int, float]], z_lo: np.ndarray, z_hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Bounds of unstable units refined by LP over the relaxation (optimisation-based bound tightening)."""
+        if not self.tighten:
+            return z_lo, z_hi
+        z_lo, z_hi = z_lo.copy(), z_hi.copy()
+        for k, form in enumerate(pre_forms):
+            if z_lo[k] < 0 < z_hi[k] and form:
+                lo, hi = self._lp_range(form)
+                slack = 1e-9 * max(1.0, abs(lo), abs(hi))  # keep the bounds valid through LP tolerances
+                z_lo[k], z_hi[k] = max(z_lo[k], lo - slack), min(z_hi[k], hi + slack)
+        return z_lo, z_hi
+
+    def new_var(self, lo: float, hi: float, integer: bool = False) -> int:
+        self.lower.append(lo)
+        self.upper.append(hi)
+        self.integer.append(int(integer))
+        return len(self.lower) - 1
+
+    def add(self, coefficients: dict[int, float], lo: float, hi: float) -> None:
+        self.rows.append((coefficients, lo, hi))
+
+    @staticmethod
+    def _compose(w: np.ndarray, forms: list[dict[int, float]]) -> list[dict[int, float]]:
+        out = []
+        for row in w:
+            form: dict[int, float] = {}
+            for coefficient, source in zip(row, forms):
+                if coefficient:
+                    for var, c in source.items():
+                        form[var] = form.get(var, 0.0) + coefficient * c
+            out.append(form)
+        return out
+
+    def _relu(self, pre_forms: list[dict[int, float]], z_lo: np.ndarray, z_hi: np.ndarray) -> list[dict[int, float]]:
+        """Post-activation forms. Two unstable units with opposite pre-activations (``s(x_j)`` and
+        ``s(-x_j)``) cannot both be strictly active and one of them always is: their binaries sum to 1."""
+        forms, binaries = [], {}
+        for form, l, u in zip(pre_forms, z_lo, z_hi):
+            if u <= 0:
+                forms.append({})  # stably inactive
+            elif l >= 0:
+                forms.append(form)  # stably active: a = z
+            else:
+                a = self.new_var(0.0, u)
+                b = self.new_var(0.0, 1.0, integer=True)
+                minus = {var: -c for var, c in form.items()}
+                self.add({**minus, a: 1.0}, 0.0, np.inf)  # a >= z
+                self.add({**minus, a: 1.0, b: -l}, -np.inf, -l)  # a <= z - l (1 - b)
+                self.add({a: 1.0, b: -u}, -np.inf, 0.0)  # a <= u b
+                forms.append({a: 1.0})
+                key = tuple(sorted(form.items()))
+                opposite = tuple(sorted(minus.items()))
+                if opposite in binaries:
+                    self.add({b: 1.0, binaries[opposite]: 1.0}, 1.0, 1.0)
+                binaries[key] = b
+        return forms
+
+    def single(self, net: ReLUNetwork) -> list[dict[int, float]]:
+        """Encode one network on its own; return its outputs as linear forms."""
+        forms: list[dict[int, float]] = [{j: 1.0} for j in range(self.d)]
+        lo, hi = np.full(self.d, -1.0), np.full(self.d, 1.0)
+        for i, w in enumerate(net.weights):
+            pre = self._compose(w, forms)
+            wp, wn = np.maximum(w, 0), np.minimum(w, 0)
+            z_lo, z_hi = wp @ lo + wn @ hi, wp @ hi + wn @ lo
+            if i == net.depth - 1:
+                return pre
+            z_lo, z_hi = self._tightened(pre, z_lo, z_hi)
+            forms, lo, hi = self._relu(pre, z_lo, z_hi), np.maximum(z_lo, 0), np.maximum(z_hi, 0)
+        raise AssertionError("unreachable")
+
+    def pair(self, f: ReLUNetwork, g: ReLUNetwork) -> tuple[list[dict[int, float]], list[dict[int, float]]]:
+        """Encode both networks; return their outputs as linear forms over the variables."""
+        if f.depth != g.depth:
+            return self.single(f), self.single(g)
+        forms = {"f": [{j: 1.0} for j in range(self.d)], "g": None}
+        lo = {"f": np.full(self.d, -1.0), "g": np.full(self.d, -1.0)}
+        hi = {"f": np.full(self.d, 1.0), "g": np.full(self.d, 1.0)}
+        diff_lo = diff_hi = np.zeros(self.d)  # bounds of h_f - h_g (same input)
+        shared = True
+        for i in range(max(f.depth, g.depth)):
+            last = {"f": i == f.depth - 1, "g": i == g.depth - 1}
+            shared = shared and not last["f"] and not last["g"] and f.weights[i].shape == g.weights[i].shape and np.array_equal(f.weights[i], g.weights[i])
+            aligned = diff_lo is not None and i < min(f.depth, g.depth) and f.weights[i].shape == g.weights[i].shape
+            pre, z_lo, z_hi = {}, {}, {}
+            for name, net in (("f", f), ("g", g)):
+                if i >= net.depth:
+                    continue
+                w = net.weights[i]
+                source = forms[name] if forms[name] is not None else forms["f"]
+                pre[name] = self._compose(w, source)
+                wp, wn = np.maximum(w, 0), np.minimum(w, 0)
+                z_lo[name], z_hi[name] = wp @ lo[name] + wn @ hi[name], wp @ hi[name] + wn @ lo[name]
+            if aligned:  # interval arithmetic on the difference of pre-activations
+                wf, dw = f.weights[i], f.weights[i] - g.weights[i]
+                fp, fn, dp, dn = np.maximum(wf, 0), np.minimum(wf, 0), np.maximum(dw, 0), np.minimum(dw, 0)
+                dz_lo = fp @ diff_lo + fn @ diff_hi + dp @ lo["g"] + dn @ hi["g"]
+                dz_hi = fp @ diff_hi + fn @ diff_lo + dp @ hi["g"] + dn @ lo["g"]
+            if last["f"] or last["g"]:
+                return pre["f"], pre["g"]
+            for name in ("f",) if shared else ("f", "g"):
+                z_lo[name], z_hi[name] = self._tightened(pre[name], z_lo[name], z_hi[name])
+            if shared:
+                forms["f"] = self._relu(pre["f"], z_lo["f"], z_hi["f"])
+                forms["g"] = None
+            else:
+                forms["f"] = self._relu(pre["f"], z_lo["f"], z_hi["f"])
+                forms["g"] = self._relu(pre["g"], z_lo["g"], z_hi["g"])
+            for name in ("f", "g"):
+                lo[name], hi[name] = np.maximum(z_lo[name], 0), np.maximum(z_hi[name], 0)
+            if aligned:
+                diff_lo, diff_hi = np.minimum(dz_lo, 0), np.maximum(dz_hi, 0)  # s(a) - s(b) in [min(0, a-b), max(0, a-b)]
+                if not shared:
+                    for form_f, form_g, l, u in zip(forms["f"], forms["g"], diff_lo, diff_hi):
+                        coefficients = dict(form_f)
+                        for var, c in form_g.items():
+                            coefficients[var] = coefficients.get(var, 0.0) - c
+                        if coefficients:
+                            self.add(coefficients, l, u)
+            else:
+                diff_lo = diff_hi = None
+        raise AssertionError("unreachable")
+
+
+@contextlib.contextmanager
+def _solver_output_silenced() -> Iterator[None]:
+    """HiGHS prints diagnostics straight to file descriptor 1 even with ``disp=False``; keep them
+    out of the package's output (the CLI's tables and JSON)."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "wb") as devnull:
+            os.dup2(devnull.fileno(), 1)
+            yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+def _matrix(rows: list[tuple[dict[int, float], float, float]], n: int) -> LinearConstraint | None:
+    if not rows:
+        return None
+    a = np.zeros((len(rows), n))
+    lo, hi = np.empty(len(rows)), np.empty(len(rows))
+    for k, (coefficients, l, u) in enumerate(rows):
+        for var, c in coefficients.items():
+            a[k, var] = c
+        lo[k], hi[k] = l, u
+    return LinearConstraint(a, lo, hi)
+
+
+def _initial_cuts(d: int) -> np.ndarray:
+    """Tangent planes ``a . x <= 1`` at the sign vectors ``(+-1, ..., +-1)/sqrt(d)`` (with the box)."""
+    signs = np.array(np.meshgrid(*[[-1.0, 1.0]] * d)).reshape(d, -1).T
+    return signs / np.sqrt(d)
+
+
+def exact_error_milp(
+    f: ReLUNetwork, g: ReLUNetwork, *, rel_gap: float = 0.01, time_limit: float = 60.0, lower_bound: float = 0.0,
+    start_point: np.ndarray | None = None, max_rounds: int = 200, seed_points: np.ndarray | None = None,
+) -> ExactResult:
+    """Sup error by MILP (HiGHS) over polytopes shrinking onto the ball (module docstring).
+
+    ``lower_bound`` and ``start_point``: a known point and its error (e.g. from the adversarial
+    search); the lower bound never falls below it. ``seed_points``: directions (e.g. the local
+    maxima of the adversarial search) where tangent cuts are placed from the start, so that the
+    polytope already hugs the ball where the maximum is likely to be.
+    """
+    started = time.perf_counter()
+    d = f.dims[0]
+    cuts = list(_initial_cuts(d))
+    extra = [] if seed_points is None else list(np.atleast_2d(seed_points))
+    if start_point is not None:
+        extra.append(np.asarray(start_point, dtype=np.float64))
+    for point in extra:
+        norm = np.linalg.norm(point)
+        if norm > 0:
+            cuts.append(point / norm)
+    encoding = _Encoding(d, np.array(cuts))
+    outputs_f, outputs_g = encoding.pair(f, g)
+    n = len(encoding.lower)
+    base = _matrix(encoding.rows[len(cuts):], n)
+    integrality = np.array(encoding.integer)
+    bounds = Bounds(np.array(encoding.lower), np.array(encoding.upper))
+    best_point = np.zeros(d) if start_point is None else np.asarray(start_point, dtype=np.float64)
+    lower = float(lower_bound)
+    upper = np.inf
+    status = "inconclusive"
+    objectives: list[np.ndarray] = []
+    for form_f, form_g in zip(outputs_f, outputs_g):
+        c = np.zeros(n)
+        for var, v in form_f.items():
+            c[var] += v
+        for var, v in form_g.items():
+            c[var] -= v
+        objectives += [c, -c]
+    # Each objective keeps its own upper bound: the polytope only shrinks, so a bound once proved
+    # stays valid, and an objective already within the gap is never solved again.
+    objective_upper = [np.inf] * len(objectives)
+    for _ in range(max_rounds):
+        open_objectives = [k for k, u in enumerate(objective_upper) if u > (1 + rel_gap) * lower and u > 1e-14]
+        if not open_objectives:
+            status = "converged"
+            break
+        cut_matrix = LinearConstraint(np.hstack((np.array(cuts), np.zeros((len(cuts), n - d)))), -np.inf, 1.0)
+        constraints = [cut_matrix] + ([base] if base is not None else [])
+        timed_out = False
+        for k in open_objectives:  # maximise c . vars  (one output, one sign)
+            remaining = time_limit - (time.perf_counter() - started)
+            if remaining <= 0:
+                timed_out = True
+                break
+            with _solver_output_silenced():
+                result = milp(-objectives[k], integrality=integrality, bounds=bounds, constraints=constraints,
+                              options={"time_limit": remaining, "mip_rel_gap": rel_gap / 2, "disp": False})
+            if result.x is None:
+                timed_out = True
+                break
+            if result.status == 0:  # solved: its dual bound is an upper bound over this polytope
+                dual = result.mip_dual_bound if result.mip_dual_bound is not None and np.isfinite(result.mip_dual_bound) else result.fun
+                objective_upper[k] = min(objective_upper[k], -dual)
+            else:
+                timed_out = True
+            x = result.x[:d]
+            norm = np.linalg.norm(x)
+            if norm > 0:
+                on_sphere = x / norm
+                value = float(output_errors(f, g, on_sphere[None, :])[0])
+                if value > lower:
+                    lower, best_point = value, on_sphere
+                if norm > 1 + 1e-9:
+                    cuts.append(on_sphere)  # the tangent plane there cuts this optimum off
+            elif result.status == 0:
+                objective_upper[k] = min(objective_upper[k], 0.0)  # the origin is optimal: this side is 0
+        upper = max(objective_upper)
+        if timed_out:
+            break
+    upper = max(upper, lower)
+    return ExactResult(lower, float(upper), best_point, status, "milp", time.perf_counter() - started)

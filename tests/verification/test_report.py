@@ -1,0 +1,163 @@
+"""verify.py and exact.py: sup-norm error four ways, against closed forms and each other."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from stronglth import InvalidInputError, ReLUNetwork, ShapeError, TargetNetwork, construct, random_target
+from stronglth.verification.exact import exact_error_circle, exact_error_milp
+from stronglth.constructions import gadget_network
+from stronglth.errors import VerificationInconclusive
+from stronglth.verification import (
+    adversarial_error,
+    certified_bound,
+    exact_error,
+    sampled_error,
+    sup_error,
+    unit_sphere_points,
+    verify,
+)
+from strategies import admissible_targets
+
+
+def split_layer_pair(d_plus: np.ndarray, d_minus: np.ndarray, w: np.ndarray):
+    """f(x) = (W + D+) s(x) + (-W + D-) s(-x) against g(x) = W x: the error is D+ s(x) + D- s(-x)."""
+    d = w.shape[1]
+    split = np.vstack((np.eye(d), -np.eye(d)))
+    f = ReLUNetwork([split, np.hstack((w + d_plus, -w + d_minus))])
+    return f, TargetNetwork([w])
+
+
+def closed_form(d_plus: np.ndarray, d_minus: np.ndarray) -> float:
+    """sup over the unit sphere of |D+ s(x) + D- s(-x)|_inf: per output, each coordinate picks its
+    sign to push the sum one way, so the sup is the norm of the best non-negative coefficients."""
+    up = np.maximum(np.maximum(d_plus, d_minus), 0.0)
+    down = np.maximum(np.maximum(-d_plus, -d_minus), 0.0)
+    return float(max(np.linalg.norm(up, axis=1).max(), np.linalg.norm(down, axis=1).max()))
+
+
+@given(d=st.integers(1, 4), n_out=st.integers(1, 3), seed=st.integers(0, 2**32))
+@settings(max_examples=10)
+def test_every_method_recovers_a_known_layer_error(d, n_out, seed):
+    rng = np.random.default_rng(seed)
+    w = random_target(d, [n_out], seed=seed).weights[0]
+    d_plus, d_minus = 0.01 * rng.standard_normal((2, n_out, d))
+    f, g = split_layer_pair(d_plus, d_minus, w)
+    truth = closed_form(d_plus, d_minus)
+    sampled = sup_error(f, g, method="sampled", n=20_000)
+    adversarial = sup_error(f, g, method="adversarial", n=20_000)
+    exact = sup_error(f, g, method="exact", time_limit=60)
+    assert sampled <= truth * (1 + 1e-12)
+    assert truth * (1 - 1e-3) <= adversarial <= truth * (1 + 1e-12)  # maxima on kinks converge slowly
+    if d <= 2:
+        assert exact == pytest.approx(truth, rel=1e-12)
+    else:  # MILP: an upper bound within 1% of the truth
+        assert truth * (1 - 1e-9) <= exact <= truth * 1.01 + 1e-12
+
+
+@given(w=st.floats(-1, 1), a=st.floats(-1, 1), b=st.floats(-1, 1))
+def test_one_dimensional_gadget_exact_error(w, a, b):
+    """g(x) = a s(x) + b s(-x) against w x: the sup is max(|a - w|, |b + w|) (REFERENCE §2)."""
+    f = ReLUNetwork([np.array([[1.0], [-1.0]]), np.array([[a, b]])])
+    g = TargetNetwork([np.array([[w]])])
+    truth = max(abs(a - w), abs(b + w))
+    assert sup_error(f, g, method="exact") == pytest.approx(truth, abs=1e-15)
+    assert sup_error(f, g, method="adversarial", n=100) == pytest.approx(truth, abs=1e-15)
+
+
+@given(target=admissible_targets(max_d=2, max_width=3, max_depth=2), seed=st.integers(0, 2**32))
+@settings(max_examples=10)
+def test_four_measures_nest_on_construction_tickets(target, seed):
+    ticket = construct(target, eps=0.2, delta=1e-9, seed=seed)
+    report = verify(ticket, exact=True, samples=5_000)
+    assert report.nested, report
+    assert report.exact_status == "exact"
+    assert report.certified == pytest.approx(ticket.certified_error, rel=1e-12)
+    assert report.certified <= 0.2
+
+
+@given(seed=st.integers(0, 2**32), widths=st.lists(st.integers(1, 4), min_size=1, max_size=3))
+@settings(max_examples=8)
+def test_milp_agrees_with_enumeration_in_two_dimensions(seed, widths):
+    f = random_target(2, widths, seed=seed)
+    g = random_target(2, widths, seed=seed + 1)
+    circle = exact_error_circle(f, g)
+    milp = exact_error_milp(f, g, rel_gap=1e-3, time_limit=60)
+    assert milp.status == "converged"
+    assert milp.lower <= circle.upper * (1 + 1e-9) + 1e-12
+    assert circle.lower <= milp.upper * (1 + 1e-6) + 1e-12
+    assert milp.upper <= circle.upper * (1 + 1.01e-3) + 1e-12
+
+
+@given(target=admissible_targets(max_d=3), seed=st.integers(0, 2**32))
+@settings(max_examples=10)
+def test_gadget_form_is_the_ticket_exactly(target, seed):
+    ticket = construct(target, eps=0.3, delta=1e-9, seed=seed)
+    f, g = gadget_network(ticket)
+    x = unit_sphere_points(target.d, 200, seed=seed)
+    np.testing.assert_allclose(f.forward(x), ticket.forward(x), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(g.forward(x), target.forward(x), rtol=1e-12, atol=1e-14)
+    assert certified_bound(ticket) == pytest.approx(ticket.certified_error, rel=1e-12)
+
+
+def test_milp_on_a_ticket_in_three_dimensions():
+    target = random_target(3, [4, 1], seed=1)
+    ticket = construct(target, eps=0.1, seed=2)
+    report = verify(ticket, exact=True, samples=20_000, time_limit=120)
+    assert report.exact_status == "converged"
+    assert report.exact_upper <= 1.01 * report.exact
+    assert report.nested
+
+
+def test_time_limit_gives_an_explicit_inconclusive_result():
+    f, g = random_target(4, [16, 16, 1], seed=0), random_target(4, [16, 16, 1], seed=1)
+    result = exact_error_milp(f, g, time_limit=0.5)
+    assert result.status == "inconclusive"
+    assert result.lower <= result.upper
+    with pytest.raises(VerificationInconclusive, match="between"):
+        sup_error(f, g, method="exact", time_limit=0.5)
+
+
+def test_adversarial_improves_on_sampled_and_reports_its_point():
+    f, g = random_target(3, [6, 2], seed=3), random_target(3, [6, 2], seed=4)
+    sampled, _ = sampled_error(f, g, n=200, seed=0)
+    adversarial, point = adversarial_error(f, g, n=200, seed=0)
+    assert adversarial >= sampled
+    assert np.linalg.norm(point) == pytest.approx(1.0)
+    assert np.abs(f.forward(point) - g.forward(point)).max() == pytest.approx(adversarial)
+
+
+@given(d=st.integers(1, 6), n=st.integers(1, 200), seed=st.integers(0, 2**32))
+def test_sphere_points_have_norm_one(d, n, seed):
+    x = unit_sphere_points(d, n, seed=seed)
+    assert x.shape == (n, d)
+    np.testing.assert_allclose(np.linalg.norm(x, axis=1), 1.0, rtol=1e-12)
+
+
+def test_sampled_error_batches_do_not_matter():
+    a, b = random_target(3, [5, 2], seed=0), random_target(3, [5, 2], seed=1)
+    assert sampled_error(a, b, n=5000, seed=3)[0] == sampled_error(a, b, n=5000, seed=3, batch=7)[0]
+
+
+def test_torch_modules_are_verified_too():
+    target = random_target(2, [3, 1], seed=0)
+    assert sup_error(target.to_torch(), target, method="exact") == 0.0
+
+
+def test_bad_input():
+    a = random_target(3, [1], seed=0)
+    with pytest.raises(ShapeError):
+        sampled_error(a, random_target(2, [1], seed=0))
+    with pytest.raises(InvalidInputError, match="method"):
+        sup_error(a, a, method="guess")
+    with pytest.raises(InvalidInputError, match="circle"):
+        exact_error(a, a, method="circle")  # d = 3
+    with pytest.raises(InvalidInputError, match="target"):
+        verify(a)
+    with pytest.raises(InvalidInputError, match="certified"):
+        sup_error(a, a, method="certified")
+    with pytest.raises(InvalidInputError, match="cannot verify"):
+        sampled_error("net", a)
