@@ -1,7 +1,7 @@
 """Streaming the Malach construction at theorem width (issue: "Streaming at theorem scale").
 
 Target d = 4, widths (8, 8, 1), eps = 0.1, delta = 0.05, rule "matching", block sizes "theorem"
-with both halves kept (REFERENCE §4: about 2.8e9 random weights). The construction with
+with both halves kept (docs/theory.md §4: about 2.8e9 random weights). The construction with
 ``jobs=2`` is timed against a baseline that merely generates the random numbers the construction
 reads (the same line segments, same pieces, same 2 processes, through the same
 ``draw_uniform``), in the same run. Each phase runs in a fresh subprocess so that its peak memory

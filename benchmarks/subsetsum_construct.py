@@ -7,7 +7,7 @@ peak memory is its own): construct with ``jobs=1`` and ``jobs=2``, then ``ticket
 kept value regenerated from G and compared bit for bit). Printed: total, construct and audit
 seconds, subset-sum problems solved per second, peak memory (the process plus ``jobs`` times its
 largest worker), nnz, certified error, failed events, block sizes; and the ratio against the public
-reference point (REFERENCE §6): Pensia et al.'s subset-sum experiment on a 784-500-10 target, 21
+reference point (docs/theory.md §9): Pensia et al.'s subset-sum experiment on a 784-500-10 target, 21
 coefficients per weight, eps = 0.01, a commercial MIP solver: 77,266 s on 36 cores. That is a
 comparison of wall-clock (and core-seconds) for a similar, not identical, task: their tolerance and
 candidate counts differ from ours, and their solver proves optimality of a MIP, ours is exact
@@ -129,7 +129,7 @@ def main(argv=None) -> dict:
     print(f"  jobs=2 / jobs=1 construct speed-up: {speedup:.2f}")
     record = {
         "target": {"d": D, "widths": list(WIDTHS), "seed": SEED}, "eta": ETA, "seed": SEED, "max_candidates": args.max_candidates,
-        "reference": {"seconds": REFERENCE_SECONDS, "cores": REFERENCE_CORES, "source": "REFERENCE.md §6 (Pensia et al. 2020)"},
+        "reference": {"seconds": REFERENCE_SECONDS, "cores": REFERENCE_CORES, "source": "docs/theory.md §9 (Pensia et al. 2020)"},
         "speedup_jobs2": speedup,
         "ratio_vs_reference": {name: REFERENCE_SECONDS / r["total_seconds"] for name, r in results.items()},
         **results,

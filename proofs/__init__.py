@@ -1,7 +1,7 @@
-"""Proof checks for ``stronglth``: one module per step of REFERENCE §2-4, and a ledger.
+"""Proof checks for ``stronglth``: one module per step of docs/theory.md §2-4, and a ledger.
 
 Each module's docstring is the short document of one lemma (statement, derivation, where it is
-written down: REFERENCE, Malach et al. 2020, Pensia et al. 2020); its ``LEMMA`` record links the
+written down: docs/theory.md, Malach et al. 2020, Pensia et al. 2020); its ``LEMMA`` record links the
 statement to the implementing function and to the property test, and its ``check()`` verifies
 the algebra with sympy (symbolically where possible, on numeric ranges and dense grids including
 the endpoints where an inequality needs them) and compares ``stronglth``'s numeric
@@ -19,7 +19,7 @@ from proofs._ledger import Lemma, Row, format_ledger, run_ledger, run_lemma
 __all__ = ["LEMMA_MODULES", "Lemma", "Row", "format_ledger", "registry", "run_ledger", "run_lemma"]
 
 LEMMA_MODULES = (
-    "proofs.gadget",  # REFERENCE §2
+    "proofs.gadget",  # docs/theory.md §2
     "proofs.gadget_error",  # §2
     "proofs.layer",  # §3
     "proofs.recursion",  # §3
@@ -31,7 +31,7 @@ LEMMA_MODULES = (
     "proofs.block_size",  # §4
     "proofs.matching",  # §4
 )
-"""The lemma modules, in the order of the ledger (the order of REFERENCE §2-4)."""
+"""The lemma modules, in the order of the ledger (the order of docs/theory.md §2-4)."""
 
 
 def registry() -> list[tuple[Lemma, Callable[[], None]]]:

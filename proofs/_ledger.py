@@ -1,6 +1,6 @@
 """The ledger: one record per lemma, linking statement, implementing code and property test.
 
-A :class:`Lemma` names what a step of REFERENCE §2-4 states, which function of ``stronglth``
+A :class:`Lemma` names what a step of docs/theory.md §2-4 states, which function of ``stronglth``
 implements it and which property test in ``tests/`` checks the implementation. :func:`run_lemma`
 verifies the links (the function is importable, the test function exists in its file, found by
 parsing the file with :mod:`ast`) and then runs the lemma's ``check()``; :func:`format_ledger`

@@ -1,4 +1,4 @@
-"""Block size from the union bound - REFERENCE §4 (derived here).
+"""Block size from the union bound - docs/theory.md §4 (derived here).
 
 Paper: Malach et al., ICML 2020 (a union bound over all target weights fixes the width); the
 explicit constant is ours.
@@ -40,7 +40,7 @@ LEMMA = Lemma(
     statement="k >= ln(N_ev/delta) / (-ln(1-p)) => N_ev (1-p)^k <= delta; k_i is the least such integer",
     implemented_by="stronglth.bounds.block_size_for",
     property_test="tests/test_bounds.py::test_block_size_is_smallest_satisfying",
-    reference="REFERENCE §4",
+    reference="docs/theory.md §4",
 )
 
 

@@ -1,4 +1,4 @@
-"""The eta_i budget - REFERENCE §3 (derived here).
+"""The eta_i budget - docs/theory.md §3 (derived here).
 
 Paper: Malach et al., ICML 2020 (per-weight accuracy eps / poly); the constants are our derivation.
 
@@ -34,7 +34,7 @@ LEMMA = Lemma(
     statement="eta_i sqrt(h n_i n_{i-1}) l = ln(1+eps), h = 2 (layer 1) or 1, so sum_i c_i <= ln(1+eps)",
     implemented_by="stronglth.bounds.per_weight_tolerance",
     property_test="tests/test_bounds.py::test_per_weight_tolerance_spends_exactly_the_budget",
-    reference="REFERENCE §3",
+    reference="docs/theory.md §3",
 )
 
 eps, depth, n_out, n_in, eta = sp.symbols("epsilon l n_i n_im1 eta", positive=True)

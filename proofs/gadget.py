@@ -1,4 +1,4 @@
-"""Gadget identity (the weight lemma, first half) - REFERENCE §2.
+"""Gadget identity (the weight lemma, first half) - docs/theory.md §2.
 
 Paper: Malach, Yehudai, Shalev-Shwartz, Shamir, "Proving the lottery ticket hypothesis: pruning is
 all you need", ICML 2020 (two hidden units per target weight); Pensia et al., "Optimal lottery
@@ -38,7 +38,7 @@ LEMMA = Lemma(
     statement="s(ax) = a s(x) (a>0), |a| s(-x) (a<0); g(x) - w x = (A - w) s(x) + (B + w) s(-x)",
     implemented_by="stronglth.constructions.malach.gadget.weight_gadget",
     property_test="tests/constructions/malach/test_gadget.py::test_error_formula_equals_measured_sup_error",
-    reference="REFERENCE §2",
+    reference="docs/theory.md §2",
 )
 
 t = sp.Symbol("t", positive=True)

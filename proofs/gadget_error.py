@@ -1,4 +1,4 @@
-"""Exact 1-D error of the gadget (the weight lemma, second half) - REFERENCE §2.
+"""Exact 1-D error of the gadget (the weight lemma, second half) - docs/theory.md §2.
 
 Paper: Malach et al., ICML 2020 (the per-weight approximation step); Pensia et al., NeurIPS 2020.
 
@@ -32,7 +32,7 @@ LEMMA = Lemma(
     statement="sup_{|x|<=r} |g(x) - w x| = r max(|A - w|, |B + w|), exactly",
     implemented_by="stronglth.constructions.malach.gadget.gadget_sup_error",
     property_test="tests/constructions/malach/test_gadget.py::test_error_formula_equals_measured_sup_error",
-    reference="REFERENCE §2",
+    reference="docs/theory.md §2",
 )
 
 

@@ -1,4 +1,4 @@
-"""p(w, eta): one candidate hits a weight (best-product rule) - REFERENCE §4 (derived here).
+"""p(w, eta): one candidate hits a weight (best-product rule) - docs/theory.md §4 (derived here).
 
 Paper: Malach et al., ICML 2020 (one random unit approximates a weight with probability
 ``Omega(eta)`` or ``Omega(eta^2)``); the exact form is our derivation.
@@ -40,7 +40,7 @@ LEMMA = Lemma(
     statement="p(w, eta) = (1/4)[Phi(min(|w|+eta, 1)) - Phi(max(|w|-eta, 0))] <= P(u>0, |vu - w| <= eta), = if |w| >= eta",
     implemented_by="stronglth.bounds.hit_probability",
     property_test="tests/test_bounds.py::test_hit_probability_against_monte_carlo",
-    reference="REFERENCE §4",
+    reference="docs/theory.md §4",
 )
 
 

@@ -1,4 +1,4 @@
-"""Layer bound (the layer lemma) - REFERENCE §3 (derived here).
+"""Layer bound (the layer lemma) - docs/theory.md §3 (derived here).
 
 Paper: Malach et al., ICML 2020 (layer-by-layer approximation); the constant is our derivation.
 
@@ -35,7 +35,7 @@ LEMMA = Lemma(
     statement="||z(y) - W y|| <= ||[D+, D-]||_2 ||y|| since ||[s(y); s(-y)]|| = ||y||; ||D+||_2 for y >= 0",
     implemented_by="stronglth.constructions.malach.layer.approximate_layer",
     property_test="tests/constructions/malach/test_layer.py::test_layer_error_is_at_most_c_times_norm",
-    reference="REFERENCE §3",
+    reference="docs/theory.md §3",
 )
 
 

@@ -1,4 +1,4 @@
-"""The matching rule: probability >= eta^2/16 and error <= eta - REFERENCE §4 (derived here).
+"""The matching rule: probability >= eta^2/16 and error <= eta - docs/theory.md §4 (derived here).
 
 Paper: Malach et al., ICML 2020 (the sufficient event in their proof: ``u`` close to the weight,
 ``v`` close to 1); the constants are ours.
@@ -39,7 +39,7 @@ LEMMA = Lemma(
     statement="P(u>0, |u-|w|| <= eta/2, sign v = sign w, |v| >= 1-eta/2) >= eta^2/16; then ||v|u - |w|| <= eta",
     implemented_by="stronglth.bounds.matching_probability",
     property_test="tests/test_bounds.py::test_matching_properties",
-    reference="REFERENCE §4",
+    reference="docs/theory.md §4",
 )
 
 

@@ -1,4 +1,4 @@
-"""The nnz count of a Malach-style ticket - REFERENCE §3 (Sparsity).
+"""The nnz count of a Malach-style ticket - docs/theory.md §3 (Sparsity).
 
 Paper: Malach et al., ICML 2020, Thm 2.1 (a ticket with ``O(dn + n^2 l)`` non-zero weights).
 
@@ -32,7 +32,7 @@ LEMMA = Lemma(
     statement="<= 1 unit per side per weight, 2 kept weights per unit: nnz <= 4 sum_i n_i n_{i-1} = O(dn + n^2 l)",
     implemented_by="stronglth.bounds.nnz_bound",
     property_test="tests/constructions/malach/test_network.py::test_theorem_width_ticket_properties",
-    reference="REFERENCE §3",
+    reference="docs/theory.md §3",
 )
 
 

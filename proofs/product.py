@@ -1,4 +1,4 @@
-"""Density and CDF of a product of two uniforms - REFERENCE §4 (derived here).
+"""Density and CDF of a product of two uniforms - docs/theory.md §4 (derived here).
 
 Paper: the width analysis of Malach et al., ICML 2020 needs the law of ``|v| u`` for one random
 candidate; we use its exact form.
@@ -31,7 +31,7 @@ LEMMA = Lemma(
     statement="Z = ab, a, b ~ U[0,1] iid: density -ln z on (0,1], CDF Phi(z) = z - z ln z, Phi(0) = 0, Phi(1) = 1",
     implemented_by="stronglth.bounds.product_cdf",
     property_test="tests/test_bounds.py::test_product_cdf_matches_integral_of_minus_log",
-    reference="REFERENCE §4",
+    reference="docs/theory.md §4",
 )
 
 z = sp.Symbol("z", positive=True)

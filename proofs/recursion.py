@@ -1,4 +1,4 @@
-"""Error recursion and the exp bound - REFERENCE §3 (derived here).
+"""Error recursion and the exp bound - docs/theory.md §3 (derived here).
 
 Paper: Malach et al., ICML 2020 (error propagation through the layers); the certified
 a-posteriori form and its constants are our derivation.
@@ -40,7 +40,7 @@ LEMMA = Lemma(
     statement="R_i+E_i = (s_i+c_i)(R_{i-1}+E_{i-1}); s_i<=1 => 1+E_l <= prod(1+c_i) <= exp(sum c_i) <= 1+eps",
     implemented_by="stronglth.bounds.certified_error_trace",
     property_test="tests/test_bounds.py::test_certified_error_exp_bound_and_closed_form",
-    reference="REFERENCE §3",
+    reference="docs/theory.md §3",
 )
 
 

@@ -1,4 +1,4 @@
-"""The worst admissible weight: p_i = min(p(0, eta), p(w_max, eta)) - REFERENCE §4 (derived here).
+"""The worst admissible weight: p_i = min(p(0, eta), p(w_max, eta)) - docs/theory.md §4 (derived here).
 
 Paper: Malach et al., ICML 2020 (a bound uniform over the admissible weights ``|w| <= 1/sqrt(n)``,
 the max-norm assumption); the unimodality argument is ours.
@@ -32,7 +32,7 @@ LEMMA = Lemma(
     statement="|w| -> p(w, eta) rises on [0, eta], falls after: min over |w| <= w_max is min(p(0), p(w_max))",
     implemented_by="stronglth.bounds.worst_case_probability",
     property_test="tests/test_bounds.py::test_worst_case_is_grid_minimum",
-    reference="REFERENCE §4",
+    reference="docs/theory.md §4",
 )
 
 

@@ -1,8 +1,15 @@
-"""Argument checks shared by the package: each raises a package error that names the problem."""
+"""The one argument checker of the package: each function returns the checked value, converted to
+its canonical type, or raises a package error naming the argument, the value and what is allowed.
+
+Integers are never taken from floats (``3.0`` is refused where a count is expected), booleans are
+never numbers, and strings are never coerced.
+"""
 
 from __future__ import annotations
 
+import math
 import numbers
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -74,3 +81,61 @@ def inputs(x: Any, dim: int, name: str = "X") -> tuple[np.ndarray, bool]:
     if not np.all(np.isfinite(array)):
         raise InvalidInputError(f"{name} has non-finite entries")
     return array.astype(np.float64, copy=False), single
+
+
+def real_number(value: Any, name: str) -> float:
+    """A real number, not NaN (infinities allowed; bools and strings refused)."""
+    if isinstance(value, (bool, np.bool_, str, bytes)) or not isinstance(value, (numbers.Real, np.ndarray)):
+        raise InvalidInputError(f"{name} must be a real number, got {name}={value!r}")
+    try:
+        x = float(value)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInputError(f"{name} must be a real number, got {name}={value!r}") from exc
+    if math.isnan(x):
+        raise InvalidInputError(f"{name} must not be NaN, got {name}={value!r}")
+    return x
+
+
+def probability(value: Any, name: str) -> float:
+    """A number strictly between 0 and 1 (a failure probability such as ``delta``)."""
+    x = real_number(value, name)
+    if not 0.0 < x < 1.0:
+        raise InvalidInputError(f"{name} must lie in (0, 1), got {name}={value!r}")
+    return x
+
+
+def float_array(value: Any, name: str) -> np.ndarray:
+    """A float64 array of real numbers without NaN (scalars give 0-d arrays)."""
+    if isinstance(value, (str, bytes)):
+        raise InvalidInputError(f"{name} must be numeric, got {value!r}")
+    try:
+        arr = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInputError(f"{name} must be numeric, got {value!r}") from exc
+    if np.isnan(arr).any():
+        raise InvalidInputError(f"{name} must not contain NaN, got {value!r}")
+    return arr
+
+
+def positive_array(value: Any, name: str) -> np.ndarray:
+    """A float64 array of finite, strictly positive numbers."""
+    arr = float_array(value, name)
+    if not (np.all(arr > 0) and np.all(np.isfinite(arr))):
+        raise InvalidInputError(f"{name} must be finite and > 0, got {name}={value!r}")
+    return arr
+
+
+def choice(value: Any, name: str, options: Sequence[str]) -> str:
+    """One of ``options`` (compared exactly: no case folding, no truthiness)."""
+    if not isinstance(value, str) or value not in options:
+        raise InvalidInputError(f"{name} must be one of {tuple(options)}, got {name}={value!r}")
+    return value
+
+
+def dims(value: Any, name: str = "dims") -> tuple[int, ...]:
+    """Layer widths ``(n_0, n_1, ..., n_l)``: at least two positive integers (floats refused, even 3.0)."""
+    if isinstance(value, (str, bytes)) or not isinstance(value, (Sequence, np.ndarray)):
+        raise InvalidInputError(f"{name} must be a sequence (n_0, n_1, ..., n_l), got {name}={value!r}")
+    if len(value) < 2:
+        raise InvalidInputError(f"{name} must have at least two entries (n_0, n_1), got {name}={tuple(value)!r}")
+    return tuple(positive_int(n, f"{name}[{i}]") for i, n in enumerate(value))

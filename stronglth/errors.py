@@ -34,7 +34,7 @@ class ShapeError(InvalidInputError):
 
 
 class AssumptionError(StrongLTHError):
-    """A target network violates the assumptions of Malach et al. (2020) (REFERENCE §1)."""
+    """A target network violates the assumptions of Malach et al. (2020) (docs/theory.md §1)."""
 
 
 class TooLargeError(StrongLTHError):
@@ -42,7 +42,7 @@ class TooLargeError(StrongLTHError):
 
 
 class TicketFormatError(StrongLTHError):
-    """A ticket file does not follow the format "stronglth-ticket/1" of DESIGN.md."""
+    """A ticket file does not follow the format "stronglth-ticket/1" (the README's "Ticket files")."""
 
 
 class TicketAuditError(StrongLTHError):

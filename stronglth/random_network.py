@@ -1,6 +1,6 @@
-"""The random network G of depth 2l with i.i.d. U[-1, 1] weights (Malach et al. 2020, REFERENCE §1).
+"""The random network G of depth 2l with i.i.d. U[-1, 1] weights (Malach et al. 2020, docs/theory.md §1).
 
-G is a public function of its seed: generator "pcg64-seedseq-v1" (DESIGN.md). Matrix ``M_t``
+G is a public function of its seed: generator "pcg64-seedseq-v1" (docs/theory.md §7). Matrix ``M_t``
 (``t = 1 .. 2l``) is cut into *lines*: columns for odd ``t`` (shape ``(m, n_in)``), rows for
 even ``t`` (shape ``(n_out, m)``). Line ``L`` of ``M_t`` is the value stream
 
@@ -109,7 +109,7 @@ class RandomNetwork:
     def for_target(cls, target: "TargetNetwork", block_sizes: Sequence[int], *, seed: int) -> "RandomNetwork":
         """G of depth ``2l`` for a target of depth ``l`` with shared blocks of ``k_i`` units per input
         coordinate: ``M_{2i-1}`` is ``(n_{i-1} k_i, n_{i-1})`` and ``M_{2i}`` is ``(n_i, n_{i-1} k_i)``
-        (REFERENCE §3)."""
+        (docs/theory.md §3)."""
         dims = target.dims
         if isinstance(block_sizes, (int, np.integer)) or not isinstance(block_sizes, (Sequence, np.ndarray)):
             raise InvalidInputError(f"block_sizes must be a sequence of {len(dims) - 1} positive integers, got {block_sizes!r}")

@@ -1,4 +1,4 @@
-"""Dense bias-free ReLU networks: ``f(x) = W_l s(W_{l-1} ... s(W_1 x))`` (REFERENCE §1).
+"""Dense bias-free ReLU networks: ``f(x) = W_l s(W_{l-1} ... s(W_1 x))`` (docs/theory.md §1).
 
 :class:`ReLUNetwork` is the common currency of the package: targets are ReLU networks with
 assumption checks on top (:class:`stronglth.TargetNetwork`), and a ticket's ``compact()`` is one.

@@ -1,4 +1,4 @@
-"""Target networks and the assumptions of Malach et al. (2020), REFERENCE §1.
+"""Target networks and the assumptions of Malach et al. (2020), docs/theory.md §1.
 
 A target is a bias-free ReLU network ``F(x) = W_l s(W_{l-1} ... s(W_1 x))`` on the unit ball
 whose layers satisfy ``||W_i||_2 <= 1`` (spectral norm) and ``max |W_i[o, j]| <= 1/sqrt(n_{i-1})``
@@ -34,7 +34,7 @@ class LayerNorms:
 
 
 class TargetNetwork(ReLUNetwork):
-    """A target network of depth ``l`` (REFERENCE §1). Construction does not check the
+    """A target network of depth ``l`` (docs/theory.md §1). Construction does not check the
     assumptions; :meth:`check` does, and every construction calls it.
 
     Empty layers are refused here (unlike a compacted ticket, a target has no width-0 layer).

@@ -70,7 +70,7 @@ def admissible_targets(
     max_width: int = 4,
     max_depth: int = 3,
 ) -> st.SearchStrategy[TargetNetwork]:
-    """Targets satisfying Malach et al.'s assumptions (REFERENCE §1), from the families of
+    """Targets satisfying Malach et al.'s assumptions (docs/theory.md §1), from the families of
     :func:`stronglth.random_target`: ``"gaussian"``, and the adversarial ``"max_norm"`` (entries at
     the max-norm bound where the spectral norm allows), ``"rank1"`` (spectral norm exactly 1) and
     ``"sparse"``. ``d`` and ``widths`` may be fixed values or strategies; by default they are drawn
@@ -90,7 +90,7 @@ def admissible_targets(
 
 def unit_sphere_points(d: int) -> st.SearchStrategy[np.ndarray]:
     """Points of the unit sphere of ``R^d`` (float64 arrays of shape ``(d,)``); shrink towards
-    ``e_1``. By homogeneity (REFERENCE §1) the sup error over the ball is attained on the sphere."""
+    ``e_1``. By homogeneity (docs/theory.md §1) the sup error over the ball is attained on the sphere."""
     coordinate = st.floats(-1.0, 1.0, allow_nan=False, allow_infinity=False)
     return (
         st.lists(coordinate, min_size=d, max_size=d)
@@ -140,7 +140,7 @@ def tickets(
 
 
 def gadget_blocks(k: int | st.SearchStrategy = st.integers(1, 32)) -> st.SearchStrategy[tuple[np.ndarray, np.ndarray]]:
-    """A block of ``k`` candidate units for the weight gadget (REFERENCE §2): first-layer weights
+    """A block of ``k`` candidate units for the weight gadget (docs/theory.md §2): first-layer weights
     ``u`` and second-layer weights ``v``, each in ``[-1, 1]`` as G's are."""
     weight = st.floats(-1.0, 1.0, allow_nan=False)
 
@@ -199,7 +199,7 @@ def assert_sup_error_at_most(net: Any, target: Any, bound: float, *, method: str
 
 def assert_homogeneous(net: Any, *, points: np.ndarray | None = None, scales: Sequence[float] = (0.0, 0.5, 2.0, 10.0), rtol: float = 1e-10) -> None:
     """``net(c x) = c net(x)`` for ``c >= 0`` (bias-free ReLU networks are positively homogeneous,
-    REFERENCE §1), at ``points`` (default: 64 fixed sphere points) and each of ``scales``.
+    docs/theory.md §1), at ``points`` (default: 64 fixed sphere points) and each of ``scales``.
 
     ``net`` is anything with a ``forward(X)`` method or a callable on arrays ``(N, d)``; ``points`` is
     needed when ``d`` cannot be read from ``net`` (``net.dims`` or a ticket's network).

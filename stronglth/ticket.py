@@ -1,4 +1,4 @@
-"""Tickets: binary masks over a random network G, i.e. weight-subnetworks (REFERENCE §1).
+"""Tickets: binary masks over a random network G, i.e. weight-subnetworks (docs/theory.md §1).
 
 A :class:`Ticket` keeps, for each matrix ``M_t`` of G, a set of positions and G's values there.
 It computes ``G`` with ``S_t * M_t`` in place of ``M_t``; its weights are G's own, never rescaled
@@ -6,7 +6,7 @@ It computes ``G`` with ``S_t * M_t`` in place of ``M_t``; its weights are G's ow
 through the kept entries and the live units only, so a ticket inside a G of billions of weights
 evaluates as fast as the small network it really is.
 
-The file format "stronglth-ticket/1" is specified in DESIGN.md and in the README.
+The file format "stronglth-ticket/1" is specified in the README.
 """
 
 from __future__ import annotations
@@ -247,7 +247,7 @@ class Ticket:
 
     # -- files ------------------------------------------------------------------------------
     def save(self, path: str | os.PathLike) -> Path:
-        """Write the ticket in format "stronglth-ticket/1" (DESIGN.md), atomically: the file appears
+        """Write the ticket in format "stronglth-ticket/1" (the README), atomically: the file appears
         complete or not at all. Returns the path."""
         path = Path(path)
         meta = {

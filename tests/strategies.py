@@ -44,7 +44,7 @@ def dense_masked_forward(ticket: Ticket, X: np.ndarray) -> np.ndarray:
 
 
 def spec_line(seed: int, t: int, line: int, size: int) -> np.ndarray:
-    """The generator spec of DESIGN.md, written out literally (independent of the package)."""
+    """The generator spec of docs/theory.md §7, written out literally (independent of the package)."""
     generator = np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, t, line])))
     return generator.uniform(-1.0, 1.0, size)
 

@@ -1,8 +1,8 @@
-"""Tests of stronglth.bounds (REFERENCE §3-4) against independent, naive oracles.
+"""Tests of stronglth.bounds (docs/theory.md §3-4) against independent, naive oracles.
 
 Oracles: numerical integration and Monte Carlo for the probabilities, mpmath at high precision for
 the block-size inequality, a dense grid for the worst case, a closed form and a direct simulation of
-a perturbed ReLU network for the certified bound, and the worked example published in REFERENCE §4.
+a perturbed ReLU network for the certified bound, and the worked example published in docs/theory.md §4.
 """
 
 from __future__ import annotations
@@ -96,7 +96,7 @@ def _mp_phi(z):
 @FAST
 @given(w=st.floats(-1.2, 1.2), eta=st.floats(1e-9, 2.0))
 def test_hit_probability_is_accurate(w, eta):
-    # the formula of REFERENCE §4 evaluated naively at 50 digits; float64 must keep ~all digits,
+    # the formula of docs/theory.md §4 evaluated naively at 50 digits; float64 must keep ~all digits,
     # also near |w| = 1 where p ~ eta^2 / 8 is the difference of two CDF values close to 1
     with mpmath.workdps(50):
         a, e = abs(mpmath.mpf(w)), mpmath.mpf(eta)
@@ -386,7 +386,7 @@ def _relu(t):
 @given(dims=st.lists(st.integers(1, 5), min_size=2, max_size=4).map(tuple),
        scale=st.floats(1e-3, 0.3), seed=st.integers(0, 2**32 - 1))
 def test_certified_error_bounds_a_perturbed_network(dims, scale, seed):
-    # naive simulation of REFERENCE §3: layer pre-activation W y + D+ s(y) + D- s(-y)
+    # naive simulation of docs/theory.md §3: layer pre-activation W y + D+ s(y) + D- s(-y)
     rng = np.random.default_rng(seed)
     ws, dps, dms, ss, cs = [], [], [], [], []
     for i in range(1, len(dims)):
@@ -422,11 +422,11 @@ def test_layer_error_constant_is_spectral_norm():
     assert c <= np.linalg.norm(np.hstack([a, b]), "fro")
 
 
-# --------------------------------------------------------------------------- REFERENCE §4 example
+# --------------------------------------------------------------------------- docs/theory.md §4 example
 
 
 def test_reference_worked_example():
-    # REFERENCE §4: d = 4, widths 8, 8, 1, delta = 0.05, eps = 0.1, both halves kept
+    # docs/theory.md §4: d = 4, widths 8, 8, 1, delta = 0.05, eps = 0.1, both halves kept
     dims = (4, 8, 8, 1)
     best = bounds.theorem_block_sizes(dims, 0.1, 0.05, rule="best", negative_half_everywhere=True)
     match = bounds.theorem_block_sizes(dims, 0.1, 0.05, rule="matching", negative_half_everywhere=True)

@@ -25,7 +25,7 @@ GOOD = Lemma(
     statement="something true",
     implemented_by="stronglth.bounds.product_cdf",
     property_test="tests/test_bounds.py::test_product_cdf_matches_integral_of_minus_log",
-    reference="REFERENCE §4",
+    reference="docs/theory.md §4",
 )
 
 
@@ -149,7 +149,7 @@ def test_each_lemma_module_is_a_document():
     for name in LEMMA_MODULES:
         module = importlib.import_module(name)
         doc = module.__doc__ or ""
-        assert "REFERENCE §" in doc and ("Malach" in doc or "Pensia" in doc), name
+        assert "docs/theory.md §" in doc and ("Malach" in doc or "Pensia" in doc), name
         assert "Statement." in doc and "Derivation." in doc and "Check." in doc, name
         assert module.LEMMA.reference in doc, name
     assert len({lemma.name for lemma, _ in proofs.registry()}) == len(LEMMA_MODULES)

@@ -1,4 +1,4 @@
-"""TargetNetwork, the assumptions of REFERENCE §1, target families, torch import."""
+"""TargetNetwork, the assumptions of docs/theory.md §1, target families, torch import."""
 
 from __future__ import annotations
 

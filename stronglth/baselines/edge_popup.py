@@ -1,4 +1,4 @@
-"""Edge-popup: training a mask over frozen random weights (REFERENCE §5).
+"""Edge-popup: training a mask over frozen random weights (docs/theory.md §8).
 
 Ramanujan, Wortsman, Kembhavi, Farhadi, Rastegari, "What's hidden in a randomly weighted neural
 network?", CVPR 2020. Every weight ``w`` has a trainable score ``s``; the forward pass uses the

@@ -1,4 +1,4 @@
-"""Models for the edge-popup baseline (Ramanujan et al., CVPR 2020; REFERENCE §5).
+"""Models for the edge-popup baseline (Ramanujan et al., CVPR 2020; docs/theory.md §8).
 
 - :func:`mlp`: an MLP of any widths, bias-free, ReLU between layers;
 - :func:`conv_net`: Conv-2/4/6 of Frankle & Carbin (ICLR 2019), as used by Ramanujan et al.:

@@ -1,4 +1,4 @@
-"""The two tasks of the edge-popup baseline (Ramanujan et al., CVPR 2020; REFERENCE §5).
+"""The two tasks of the edge-popup baseline (Ramanujan et al., CVPR 2020; docs/theory.md §8).
 
 (a) :func:`approximate_target`: train scores over the theorem's G (Malach et al. 2020: depth
     ``2l``, U[-1, 1] weights, the same G a construction with the same seed and block sizes

@@ -29,7 +29,7 @@ def stack_layers(target: TargetNetwork, network: RandomNetwork, layers: Sequence
     """The theorem's last step, shared by the constructions: stack the layers' kept entries
     (``layer.first``, ``layer.second``) into a ticket whose certified error is ``E_l`` of the
     recursion ``E_i = s_i E_{i-1} + c_i (R_{i-1} + E_{i-1})`` with the layers' ``c_i``
-    (``layer.constant``) and the target's spectral norms ``s_i`` (REFERENCE §3)."""
+    (``layer.constant``) and the target's spectral norms ``s_i`` (docs/theory.md §3)."""
     spectral = [n.spectral_norm for n in target.layer_norms()]
     constants = [layer.constant for layer in layers]
     entries = [entry for layer in layers for entry in (layer.first, layer.second)]
@@ -38,7 +38,7 @@ def stack_layers(target: TargetNetwork, network: RandomNetwork, layers: Sequence
 
 
 def gadget_matrices(ticket: Any) -> list[tuple[np.ndarray, np.ndarray]] | None:
-    """``(A_i, B_i)`` of every layer of a construction ticket (REFERENCE §2-3), from its kept weights.
+    """``(A_i, B_i)`` of every layer of a construction ticket (docs/theory.md §2-3), from its kept weights.
 
     ``A[o, j] = sum v_oh u_h`` over kept units ``h`` with ``u_h > 0`` reading input ``j`` and
     ``B[o, j] = sum v_oh |u_h|`` over those with ``u_h < 0``, so that layer pair ``2i-1, 2i`` of the

@@ -18,7 +18,7 @@ from stronglth.target import TARGET_FAMILIES, TargetNetwork, random_target
 
 ONE_WEIGHT = "one-weight"
 """Target family of the single weight ``w = 1`` (``d = 1``, widths ``(1,)``): the union bound over
-its two events is nearly tight (REFERENCE §4)."""
+its two events is nearly tight (docs/theory.md §4)."""
 
 
 def check_target_fields(d: int, widths: Sequence[int], family: str) -> None:

@@ -5,7 +5,7 @@ units, whatever the target's shape. Targets are random admissible networks
 ``width -> width -> ... -> width -> 1`` of ``depth`` layers (``d = width``). The ticket is built
 with ``on_failure="best_effort"`` (the best units found, whatever their error) by Malach's
 best-product rule or by subset-sum; its error is measured three ways: the certified a-posteriori
-bound ``E_l`` of REFERENCE §3, gradient ascent on the sphere (:func:`stronglth.verification.adversarial_error`,
+bound ``E_l`` of docs/theory.md §3, gradient ascent on the sphere (:func:`stronglth.verification.adversarial_error`,
 a lower bound on the sup) and, for ``d = 2``, the exact sup (:func:`stronglth.verification.exact_error`).
 
 Expected: per-weight errors do not depend on the shape, but ``c_i <= ||D_i||_F`` grows like
@@ -157,7 +157,7 @@ def write_report(directory: Path, rows: list[Row]) -> list[Path]:
     files.append(save_figure(fig, directory / f"{NAME}.png"))
     text = (f"# {NAME}: error vs target depth and width at a fixed block size\n\nEvery target weight gets a block of `k` random "
             "candidates; targets are random admissible `n -> n -> ... -> 1` networks (`d = n`), one per seed, G seeded alike. "
-            "Certified: the a-posteriori bound of REFERENCE §3; adversarial: projected gradient ascent on the sphere "
+            "Certified: the a-posteriori bound of docs/theory.md §3; adversarial: projected gradient ascent on the sphere "
             "(a lower bound on the sup); exact: the sup itself (d = 2). Random admissible targets contract (spectral norms "
             "<= 1, and a ReLU drops about half of the energy), so `sup |F|` falls with depth and the absolute adversarial error "
             "falls with it; `adversarial / sup |F|` is the relative error. The certified bound does not see the contraction.\n\n" + "\n\n".join(sections) + f"\n\n![{NAME}]({NAME}.png)\n")

@@ -1,5 +1,5 @@
 """``failure-prob``: how often Malach's construction fails at a given block size, against the
-union bound of REFERENCE §4.
+union bound of docs/theory.md §4.
 
 A cell runs the construction for seeds ``first_seed .. first_seed + seeds - 1`` of G at fixed block
 sizes and counts :class:`~stronglth.errors.TicketNotFound`. Three predictions are stored with it:
@@ -205,7 +205,7 @@ def write_report(directory: Path, rows: list[Row]) -> list[Path]:
     files.append(save_figure(fig, directory / f"{NAME}.png"))
     text = (f"# {NAME}: failure rate vs block size\n\nMalach's construction at fixed block sizes over many seeds of G; "
             "a failure is `TicketNotFound` (some event has no acceptable unit). Predictions: the union bound of "
-            "REFERENCE §4 with the worst-case `p` (`bounds.failure_probability`), the same with each weight's own `p`, "
+            "docs/theory.md §4 with the worst-case `p` (`bounds.failure_probability`), the same with each weight's own `p`, "
             "and for the one-weight target the exact probability.\n\n" + "\n\n".join(sections) + f"\n\n![{NAME}]({NAME}.png)\n")
     files.append(write_text(directory / "summary.md", text))
     return files

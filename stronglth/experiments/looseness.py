@@ -1,10 +1,10 @@
 """``looseness``: at the theorem's width, how far below ``eps`` the real sup error lies.
 
-Malach's construction at ``block_sizes="theorem"`` (REFERENCE §4) for the given rule, ``eps`` and
+Malach's construction at ``block_sizes="theorem"`` (docs/theory.md §4) for the given rule, ``eps`` and
 ``delta``, one G per seed (``on_failure="best_effort"``: a failed event, probability ``<= delta``,
 keeps its best unit and is counted). The sup error over the unit ball is measured exactly for
 ``d <= 2`` (:func:`stronglth.verification.exact_error`) and by gradient ascent on the sphere otherwise
-(a lower bound); the certified bound ``E_l`` (REFERENCE §3) is recorded too.
+(a lower bound); the certified bound ``E_l`` (docs/theory.md §3) is recorded too.
 
 ``eps / measured`` is the factor by which the theorem is conservative for that target; the
 exponent ``b`` of ``measured ~ eps^b`` is fitted with a 95% interval (``b = 1`` means a constant

@@ -1,4 +1,4 @@
-"""``width-vs-eps``: how wide G must be, measured, against the theorem (REFERENCE §4).
+"""``width-vs-eps``: how wide G must be, measured, against the theorem (docs/theory.md §4).
 
 For each method and ``eps`` on a log grid, the smallest block size ``k`` (the same in every layer)
 at which the construction succeeds for at least ``1 - delta`` of the seeds ``0 .. seeds-1`` of G,
@@ -9,7 +9,7 @@ the success count at the final ``k`` is exact. Whether one seed succeeds need no
 ``k`` (block ``j`` reads other stream offsets when ``k`` changes), so ``k`` is the threshold of a
 noisy, increasing success rate, found to within ``rtol``.
 
-Expected (REFERENCE §4): Malach's construction with the best-product rule needs
+Expected (docs/theory.md §4): Malach's construction with the best-product rule needs
 ``k = Theta(log(N/delta) / eta)``, with the matching rule of the proofs ``Theta(log(N/delta) / eta^2)``,
 and the subset-sum construction (Pensia et al. 2020) ``O(log(N / (delta eta)))``. Exponents are
 fitted against ``1/eta`` with ``eta = min_i eta_i`` (the binding layer with one ``k`` everywhere):
@@ -303,7 +303,7 @@ def _summary(records, fitted, label, delta, seeds, rtol, figure) -> str:
         f"## {label}\n\nSmallest block size `k` (one `k` for every layer) at which the construction succeeds for at least "
         f"{1 - delta:.0%} of seeds 0..{seeds - 1} of G; `k fails` is the largest block size tried that did not "
         f"(the threshold lies in between, bisected to within {rtol:.0%}). `theorem k` is the largest of the theorem's "
-        f"block sizes (REFERENCE §4) for the same delta = {delta:g}.\n\n{table}\n\n"
+        f"block sizes (docs/theory.md §4) for the same delta = {delta:g}.\n\n{table}\n\n"
         f"Fits (least squares, t-based 95% intervals) against `1/eta`, `eta` = the smallest per-weight tolerance:\n\n"
         f"{fit_table}\n\n![{NAME}]({figure})"
     )

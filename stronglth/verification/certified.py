@@ -11,7 +11,7 @@ __all__ = ["certified_bound"]
 
 
 def certified_bound(ticket: Any) -> float | None:
-    """The a-posteriori bound ``E_l`` of REFERENCE §3, recomputed from the ticket's kept weights.
+    """The a-posteriori bound ``E_l`` of docs/theory.md §3, recomputed from the ticket's kept weights.
 
     With ``(A_i, B_i)`` from :func:`gadget_matrices`: ``D+ = A - W``, ``D- = B + W``;
     ``c_1 = ||[D+, D-]||_2`` and ``c_i = ||D+||_2`` for ``i >= 2`` (post-ReLU inputs are ``>= 0``);

@@ -4,7 +4,7 @@ Both networks are positively homogeneous and piecewise linear, so ``e(x) = f(x) 
 linear on each cone of constant activation pattern and its sup over the ball is attained on the
 sphere.
 
-- ``d = 1``: ``max |e(+-1)|`` (REFERENCE §1).
+- ``d = 1``: ``max |e(+-1)|`` (docs/theory.md §1).
 - ``d = 2``: the circle is cut at every angle where some unit of either network changes sign,
   layer by layer; on each arc ``e_o(x) = a . x`` is linear and its max over the arc is at an end
   or at ``+-a/|a|``. Exact up to floating point.

@@ -60,7 +60,7 @@ def test_every_method_recovers_a_known_layer_error(d, n_out, seed):
 
 @given(w=st.floats(-1, 1), a=st.floats(-1, 1), b=st.floats(-1, 1))
 def test_one_dimensional_gadget_exact_error(w, a, b):
-    """g(x) = a s(x) + b s(-x) against w x: the sup is max(|a - w|, |b + w|) (REFERENCE §2)."""
+    """g(x) = a s(x) + b s(-x) against w x: the sup is max(|a - w|, |b + w|) (docs/theory.md §2)."""
     f = ReLUNetwork([np.array([[1.0], [-1.0]]), np.array([[a, b]])])
     g = TargetNetwork([np.array([[w]])])
     truth = max(abs(a - w), abs(b + w))

@@ -1,4 +1,4 @@
-"""The weight lemma (REFERENCE §2): one target weight from one block of random hidden units.
+"""The weight lemma (docs/theory.md §2): one target weight from one block of random hidden units.
 
 For ``a != 0``: ``s(a x) = a s(x)`` if ``a > 0`` and ``|a| s(-x)`` if ``a < 0``. A block of hidden
 units ``h`` reading the same coordinate ``x`` with first-layer weights ``u_h`` and second-layer
@@ -9,7 +9,7 @@ weights ``v_h`` therefore computes, on subsets ``P`` of ``{u_h > 0}`` and ``N`` 
 and, since ``x = s(x) - s(-x)``, ``sup_{|x| <= r} |g(x) - w x| = r max(|A - w|, |B + w|)`` exactly.
 Malach et al. (ICML 2020) keep one unit on each side (``|P|, |N| <= 1``); this module chooses them.
 
-Rules (REFERENCE §4):
+Rules (docs/theory.md §4):
 
 - ``"best"``: the unit minimising ``|v u - w|`` on each side (or none, when ``|w|`` is smaller).
 - ``"matching"``: only units in the sufficient event of the proof style of Malach et al.:
@@ -70,7 +70,7 @@ def weight_gadget(
     u: np.ndarray, v: np.ndarray, w: float, *, rule: str = "best", eta: float | None = None, negative_half: bool = True
 ) -> GadgetChoice:
     """Choose ``P`` and ``N`` (at most one unit each) for target weight ``w`` from a block with
-    first-layer weights ``u`` and second-layer weights ``v`` (Malach et al. 2020; REFERENCE §2).
+    first-layer weights ``u`` and second-layer weights ``v`` (Malach et al. 2020; docs/theory.md §2).
 
     ``eta`` is the per-weight tolerance: required for ``rule="matching"``, and used by ``"best"``
     only to report acceptance. With ``negative_half=False`` the ``N`` side is left out (inputs
@@ -121,7 +121,7 @@ def gadget_output(u: np.ndarray, v: np.ndarray, units: list[int], x: np.ndarray)
 
 
 def gadget_sup_error(error_positive: float, error_negative: float | None, radius: float = 1.0) -> float:
-    """``r max(|A - w|, |B + w|)``: the exact sup of ``|g(x) - w x|`` over ``|x| <= r`` (REFERENCE §2).
+    """``r max(|A - w|, |B + w|)``: the exact sup of ``|g(x) - w x|`` over ``|x| <= r`` (docs/theory.md §2).
 
     With the ``N`` side left out (``error_negative=None``) the gadget serves inputs after a ReLU,
     and this is the sup over ``0 <= x <= r``: ``r |A - w|``.

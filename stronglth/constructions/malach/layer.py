@@ -1,4 +1,4 @@
-"""The layer lemma (REFERENCE §3): one target layer from two layers of G, all outputs at once.
+"""The layer lemma (docs/theory.md §3): one target layer from two layers of G, all outputs at once.
 
 Layer ``i`` of the target, ``W`` of shape ``(n_out, n_in)``, is spread over ``M_{2i-1}``
 (``(n_in k, n_in)``) and ``M_{2i}`` (``(n_out, n_in k)``): block ``j`` is hidden units
@@ -59,7 +59,7 @@ class LayerTicket:
 
     ``first`` and ``second``: kept entries ``(rows, cols, vals)`` of ``M_{2i-1}`` and ``M_{2i}``.
     ``d_plus = A - W`` and ``d_minus = B + W`` (``None`` without the ``N`` half); ``constant`` is
-    the ``c_i`` of REFERENCE §3; ``failures`` the events with no acceptable candidate (their best
+    the ``c_i`` of docs/theory.md §3; ``failures`` the events with no acceptable candidate (their best
     candidate, or none, is used in the entries).
     """
 
@@ -208,7 +208,7 @@ def approximate_layer(
     progress=None,
 ) -> LayerTicket:
     """Apply the weight gadget to every ``(o, j)`` of layer ``layer`` (1-based) at once
-    (REFERENCE §3), reading ``M_{2i-1}`` and ``M_{2i}`` of ``network`` as streams.
+    (docs/theory.md §3), reading ``M_{2i-1}`` and ``M_{2i}`` of ``network`` as streams.
 
     Args:
         weights: the target layer ``W_i``, shape ``(n_out, n_in)``.

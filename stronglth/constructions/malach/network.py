@@ -1,4 +1,4 @@
-"""The theorem (Malach, Yehudai, Shalev-Shwartz, Shamir, ICML 2020, Thm 2.1; REFERENCE §3-4):
+"""The theorem (Malach, Yehudai, Shalev-Shwartz, Shamir, ICML 2020, Thm 2.1; docs/theory.md §3-4):
 a ticket of G of depth 2l approximating an admissible target of depth l, layer by layer.
 
 Per layer ``i``: the budget ``eta_i = ln(1 + eps) / (l sqrt(2 n_i n_{i-1}))`` (or
@@ -36,7 +36,7 @@ PROGRESS_MIN_READS = 50_000_000
 def resolve_block_sizes(
     target: TargetNetwork, block_sizes: str | Sequence[int], *, eps: float, delta: float, rule: str, negative_half_everywhere: bool
 ) -> tuple[int, ...]:
-    """``"theorem"`` (a-priori, REFERENCE §4, for ``rule``), ``"instance"`` (the target's own
+    """``"theorem"`` (a-priori, docs/theory.md §4, for ``rule``), ``"instance"`` (the target's own
     weights, best-product rule) or an explicit ``[k_1, ..., k_l]``."""
     if isinstance(block_sizes, str):
         if block_sizes == "theorem":

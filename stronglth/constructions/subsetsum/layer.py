@@ -267,7 +267,7 @@ def solve_layer_events(network: RandomNetwork, layer: int, weights: np.ndarray, 
     units, inputs, us = (np.concatenate(parts) for parts in zip(*firsts))
     units, first_index = np.unique(units, return_index=True)  # a unit may serve several output runs
     second = tuple(np.concatenate(parts) for parts in zip(*seconds))  # the Ticket sorts them
-    # layer 1 reads x, which may be negative: c = ||[D+, D-]||; later layers read y >= 0 (REFERENCE §3)
+    # layer 1 reads x, which may be negative: c = ||[D+, D-]||; later layers read y >= 0 (docs/theory.md §3)
     if layer == 1:
         blocks = np.hstack((d_plus, d_minus if d_minus is not None else weights))
     else:

@@ -1,20 +1,21 @@
 """The subset-sum construction (Pensia, Rajput, Nagle, Vishwakarma, Papailiopoulos, "Optimal
 lottery tickets via SubsetSum: logarithmic over-parameterization is sufficient", NeurIPS 2020;
-REFERENCE §2-4): every target weight from a *subset* of a block of random units.
+docs/theory.md §5): every target weight from a *subset* of a block of random units.
 
-G's layout is Malach's (REFERENCE §3): layer ``i`` of the target is spread over ``M_{2i-1}``
+G's layout is Malach's (docs/theory.md §3): layer ``i`` of the target is spread over ``M_{2i-1}``
 (``(n_{i-1} k_i, n_{i-1})``) and ``M_{2i}`` (``(n_i, n_{i-1} k_i)``); block ``j`` is hidden units
 ``[j k_i, (j+1) k_i)``, unit ``h`` reads input ``j`` with weight ``u_h = M_{2i-1}[h, j]`` and feeds
-output ``o`` with ``v_oh = M_{2i}[o, h]``. For each ``(o, j)`` the gadget (REFERENCE §2)
+output ``o`` with ``v_oh = M_{2i}[o, h]``. For each ``(o, j)`` the gadget (docs/theory.md §2)
 
     g(x) = A s(x) + B s(-x),   A = sum_{h in P} v_oh u_h,   B = sum_{h in N} v_oh |u_h|
 
 takes ``P`` among the units of block ``j`` with ``u_h > 0``, the subset minimising ``|A - w_oj|``,
 and ``N`` among those with ``u_h < 0``, the subset minimising ``|B + w_oj|`` (the ``N`` half in layer
-1 only, or in every layer with ``negative_half_everywhere``: later inputs are post-ReLU, REFERENCE
-§2), each an exact subset-sum problem solved by :func:`stronglth.constructions.subsetsum.solver.solve`. The
+1 only, or in every layer with ``negative_half_everywhere``: later inputs are post-ReLU,
+docs/theory.md §2), each an exact subset-sum problem solved by
+:func:`stronglth.constructions.subsetsum.solver.solve` (one layer: :mod:`~stronglth.constructions.subsetsum.layer`). The
 per-weight errors ``D+ = A - W``, ``D- = B + W`` are the solver's optimum, and the certified error
-follows from the layer constants ``c_i`` exactly as for Malach's construction (REFERENCE §3).
+follows from the layer constants ``c_i`` exactly as for Malach's construction (docs/theory.md §3).
 
 Width. Pensia et al. prove that ``k = O(log(N / (delta eta)))`` units per block suffice (by Lueker
 1998, random subset sums are dense), with no explicit constant; there is therefore no "theorem"
@@ -164,7 +165,7 @@ def construct_subsetsum(
 ) -> Ticket:
     """A subset-sum ticket (Pensia et al. 2020): per target weight, the subsets ``P`` (``u > 0``) and
     ``N`` (``u < 0``, layer 1 or every layer with ``negative_half_everywhere``) of its block that
-    solve subset-sum exactly (module docstring; REFERENCE §2-3).
+    solve subset-sum exactly (module docstring; docs/theory.md §2-3).
 
     Args:
         eps / eta: exactly one. ``eps``: the sup-norm budget, split into per-weight tolerances

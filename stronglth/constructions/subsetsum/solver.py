@@ -2,11 +2,11 @@
 
 Pensia, Rajput, Nagle, Vishwakarma, Papailiopoulos, "Optimal lottery tickets via SubsetSum:
 logarithmic over-parameterization is sufficient" (NeurIPS 2020) approximate each target weight
-``w`` by a *subset* of the products ``v_h u_h`` of a block (REFERENCE §2), and need only
+``w`` by a *subset* of the products ``v_h u_h`` of a block (docs/theory.md §2), and need only
 ``O(log(1/eta))`` random candidates per block because random subset-sum is dense: Lueker,
 "Exponentially small bounds on the expected optimum of the partition and subset sum problems"
 (Random Structures & Algorithms, 1998), shows that ``n = O(log(1/eta))`` i.i.d. uniform values
-approximate every target in an interval within ``eta`` with high probability (REFERENCE §4).
+approximate every target in an interval within ``eta`` with high probability (docs/theory.md §4).
 
 :func:`solve` answers ``B`` such problems at once. For each row ``r`` of ``values`` (shape
 ``(B, k)``) it returns the subset ``S`` of ``{0, .., k-1}`` (``|S| <= max_size`` when given)

@@ -1,4 +1,4 @@
-"""The weight lemma (REFERENCE §2): construct/gadget.py."""
+"""The weight lemma (docs/theory.md §2): construct/gadget.py."""
 
 from __future__ import annotations
 

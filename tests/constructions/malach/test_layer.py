@@ -1,4 +1,4 @@
-"""The layer lemma (REFERENCE §3): construct/layer.py against the gadget and a direct evaluation."""
+"""The layer lemma (docs/theory.md §3): construct/layer.py against the gadget and a direct evaluation."""
 
 from __future__ import annotations
 

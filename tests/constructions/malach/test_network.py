@@ -1,4 +1,4 @@
-"""The theorem (Malach et al. 2020; REFERENCE §3-4): construct/network.py and construct()."""
+"""The theorem (Malach et al. 2020; docs/theory.md §3-4): construct/network.py and construct()."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The subset-sum construction (Pensia et al. 2020; REFERENCE §2-4): construct/subsetsum_network.py.
+"""The subset-sum construction (Pensia et al. 2020; docs/theory.md §2-4): construct/subsetsum_network.py.
 
 Oracles: the dense G of a tiny network, the gadget identity evaluated from it, and brute force over
 every subset of a block's candidates.

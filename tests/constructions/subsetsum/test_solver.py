@@ -1,4 +1,4 @@
-"""Exact batched subset-sum (Pensia et al. 2020; REFERENCE §2, §4): construct/subsetsum.py.
+"""Exact batched subset-sum (Pensia et al. 2020; docs/theory.md §2, §4): construct/subsetsum.py.
 
 The oracle is :func:`brute_force`: every one of the ``2^k`` subsets of every row. The solver's
 ``|error|`` must equal the oracle's up to rounding (``1e-12`` of ``sum|values| + |target|``), its
