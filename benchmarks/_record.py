@@ -26,7 +26,12 @@ def write_record(name: str, record: dict) -> Path:
     record = {
         "benchmark": name,
         "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "numpy": np.__version__, "platform": platform.platform()},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "numpy": np.__version__,
+            "platform": platform.platform(),
+        },
         **record,
     }
     RESULTS.mkdir(exist_ok=True)

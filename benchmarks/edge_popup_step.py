@@ -61,7 +61,9 @@ def main(argv=None) -> dict:
     device = resolve_device(args.device)
     sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
     x = torch.randn(BATCH, SIZE, generator=torch.Generator().manual_seed(0)).to(device)
-    print(f"Edge-popup step, {SIZE} x {SIZE} layer, batch {BATCH}, forward + backward, {device}, {torch.get_num_threads()} threads")
+    print(
+        f"Edge-popup step, {SIZE} x {SIZE} layer, batch {BATCH}, forward + backward, {device}, {torch.get_num_threads()} threads"
+    )
     results = []
     for density in args.density:
         layer = SupermaskLinear(SIZE, SIZE, density, seed=0).to(device)
@@ -80,13 +82,31 @@ def main(argv=None) -> dict:
                 times[name].append(_step(forward, layer, x, sync))
         med = {name: statistics.median(v) for name, v in times.items()}
         ratio = med["topk"] / med["full_sort"]
-        results.append({"density": density, "kept": layer.k, "topk_ms": 1e3 * med["topk"], "full_sort_ms": 1e3 * med["full_sort"], "ratio": ratio})
-        print(f"  density {density:g} ({layer.k:,} kept): top-k {1e3 * med['topk']:.2f} ms/step, full sort {1e3 * med['full_sort']:.2f} ms/step,"
-              f" ratio {ratio:.2f} (target <= 0.7)")
+        results.append(
+            {
+                "density": density,
+                "kept": layer.k,
+                "topk_ms": 1e3 * med["topk"],
+                "full_sort_ms": 1e3 * med["full_sort"],
+                "ratio": ratio,
+            }
+        )
+        print(
+            f"  density {density:g} ({layer.k:,} kept): top-k {1e3 * med['topk']:.2f} ms/step,"
+            f" full sort {1e3 * med['full_sort']:.2f} ms/step,"
+            f" ratio {ratio:.2f} (target <= 0.7)"
+        )
     worst = max(r["ratio"] for r in results)
     print(f"  worst ratio top-k / full sort: {worst:.2f}")
-    record = {"device": str(device), "threads": torch.get_num_threads(), "size": SIZE, "batch": BATCH, "steps": args.steps,
-              "ratio": worst, "results": results}
+    record = {
+        "device": str(device),
+        "threads": torch.get_num_threads(),
+        "size": SIZE,
+        "batch": BATCH,
+        "steps": args.steps,
+        "ratio": worst,
+        "results": results,
+    }
     path = write_record("edge_popup_step", record)
     print(f"  record: {path}")
     return record

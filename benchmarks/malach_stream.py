@@ -67,25 +67,47 @@ def phase(name: str, scale: float) -> dict:
     start = time.perf_counter()
     if name in ("generate", "generate_raw"):
         network = RandomNetwork.for_target(target, ks, seed=SEED)
-        pieces = [p for i, (w, k) in enumerate(zip(target.weights, ks), start=1) for p in _pieces(network, i, w, k, 0.0, "matching")]
+        pieces = [
+            p
+            for i, (w, k) in enumerate(zip(target.weights, ks, strict=True), start=1)
+            for p in _pieces(network, i, w, k, 0.0, "matching")
+        ]
         with ProcessPoolExecutor(JOBS) as pool:
             list(pool.map(_generate_piece, pieces, [name == "generate_raw"] * len(pieces)))
         out = {"values": int(sum(p.length * (p.w.size + 1) for p in pieces))}
     else:
-        ticket = construct(target, eps=EPS, delta=DELTA, seed=SEED, rule="matching", block_sizes=ks,
-                           negative_half_everywhere=True, jobs=JOBS, progress=False, on_failure="best_effort")
-        out = {"nnz": ticket.nnz, "certified_error": ticket.certified_error, "failures": ticket.meta["failures"],
-               "parameters": ticket.network.parameter_count}
+        ticket = construct(
+            target,
+            eps=EPS,
+            delta=DELTA,
+            seed=SEED,
+            rule="matching",
+            block_sizes=ks,
+            negative_half_everywhere=True,
+            jobs=JOBS,
+            progress=False,
+            on_failure="best_effort",
+        )
+        out = {
+            "nnz": ticket.nnz,
+            "certified_error": ticket.certified_error,
+            "failures": ticket.meta["failures"],
+            "parameters": ticket.network.parameter_count,
+        }
     out["seconds"] = time.perf_counter() - start
     import resource
 
-    out["peak_bytes"] = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss + JOBS * resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) * 1024
+    out["peak_bytes"] = (
+        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss + JOBS * resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    ) * 1024
     return out
 
 
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scale", type=float, default=1.0, help="fraction of the theorem block sizes (1.0 = the issue's setting)")
+    parser.add_argument(
+        "--scale", type=float, default=1.0, help="fraction of the theorem block sizes (1.0 = the issue's setting)"
+    )
     parser.add_argument("--phase", choices=["generate", "generate_raw", "construct"], help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.phase:
@@ -96,23 +118,35 @@ def main(argv=None) -> dict:
     _, ks = _setup(args.scale)
     results = {}
     for name in ("generate_raw", "generate", "construct"):
-        proc = subprocess.run([sys.executable, "-m", "benchmarks.malach_stream", "--phase", name, "--scale", str(args.scale)],
-                              capture_output=True, text=True, check=True)
+        proc = subprocess.run(
+            [sys.executable, "-m", "benchmarks.malach_stream", "--phase", name, "--scale", str(args.scale)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         results[name] = json.loads(proc.stdout.strip().splitlines()[-1])
     ratio = results["construct"]["seconds"] / results["generate"]["seconds"]
     ratio_raw = results["construct"]["seconds"] / results["generate_raw"]["seconds"]
     gib = 2**30
     print(f"Malach streaming, matching rule, theorem block sizes x {args.scale}: k = {ks}")
     print(f"  G: {results['construct']['parameters']:.3g} weights; values read: {results['generate']['values']:.3g}")
-    print(f"  generate G's values only (baseline, {JOBS} processes): {results['generate']['seconds']:.2f} s,"
-          f" peak {results['generate']['peak_bytes'] / gib:.2f} GiB")
-    print(f"  generate raw uniforms only (baseline, {JOBS} processes): {results['generate_raw']['seconds']:.2f} s,"
-          f" peak {results['generate_raw']['peak_bytes'] / gib:.2f} GiB")
-    print(f"  construct (jobs={JOBS}):                                 {results['construct']['seconds']:.2f} s,"
-          f" peak {results['construct']['peak_bytes'] / gib:.2f} GiB")
+    print(
+        f"  generate G's values only (baseline, {JOBS} processes): {results['generate']['seconds']:.2f} s,"
+        f" peak {results['generate']['peak_bytes'] / gib:.2f} GiB"
+    )
+    print(
+        f"  generate raw uniforms only (baseline, {JOBS} processes): {results['generate_raw']['seconds']:.2f} s,"
+        f" peak {results['generate_raw']['peak_bytes'] / gib:.2f} GiB"
+    )
+    print(
+        f"  construct (jobs={JOBS}):                                 {results['construct']['seconds']:.2f} s,"
+        f" peak {results['construct']['peak_bytes'] / gib:.2f} GiB"
+    )
     print(f"  ratio construct / generate G's values: {ratio:.2f}; construct / raw uniforms: {ratio_raw:.2f} (target <= 2)")
-    print(f"  ticket: nnz {results['construct']['nnz']}, certified error {results['construct']['certified_error']:.4g},"
-          f" failed events {results['construct']['failures']}")
+    print(
+        f"  ticket: nnz {results['construct']['nnz']}, certified error {results['construct']['certified_error']:.4g},"
+        f" failed events {results['construct']['failures']}"
+    )
     record = {"scale": args.scale, "block_sizes": ks, "jobs": JOBS, "ratio": ratio, "ratio_vs_raw": ratio_raw, **results}
     path = write_record("malach_stream" if args.scale == 1.0 else f"malach_stream_scale{args.scale}", record)
     print(f"  record: {path}")

@@ -52,8 +52,17 @@ def phase(jobs: int, block_sizes, max_candidates: int) -> dict:
     target = random_target(D, list(WIDTHS), seed=SEED)
     explicit = block_sizes != "auto"
     start = time.perf_counter()
-    ticket = construct(target, method="subsetsum", eta=ETA, seed=SEED, block_sizes=list(block_sizes) if explicit else "auto",
-                       jobs=jobs, progress=False, on_failure="best_effort" if explicit else "raise", max_candidates=max_candidates)
+    ticket = construct(
+        target,
+        method="subsetsum",
+        eta=ETA,
+        seed=SEED,
+        block_sizes=list(block_sizes) if explicit else "auto",
+        jobs=jobs,
+        progress=False,
+        on_failure="best_effort" if explicit else "raise",
+        max_candidates=max_candidates,
+    )
     built = time.perf_counter()
     ticket.audit()
     audited = time.perf_counter()
@@ -84,9 +93,23 @@ def phase(jobs: int, block_sizes, max_candidates: int) -> dict:
 def _run(jobs: int, block_sizes, max_candidates: int) -> dict:
     env = {**os.environ, "OPENBLAS_NUM_THREADS": "1"}
     sizes = ["auto"] if block_sizes == "auto" else [str(k) for k in block_sizes]
-    proc = subprocess.run([sys.executable, "-m", "benchmarks.subsetsum_construct", "--phase", str(jobs), "--block-sizes", *sizes,
-                           "--max-candidates", str(max_candidates)],
-                          capture_output=True, text=True, check=True, env=env)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.subsetsum_construct",
+            "--phase",
+            str(jobs),
+            "--block-sizes",
+            *sizes,
+            "--max-candidates",
+            str(max_candidates),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+    )
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
@@ -94,11 +117,18 @@ def _print(name: str, r: dict) -> None:
     gib = 2**30
     ratio = REFERENCE_SECONDS / r["total_seconds"]
     core_ratio = REFERENCE_SECONDS * REFERENCE_CORES / (r["total_seconds"] * r["jobs"])
-    print(f"  {name}: block sizes {r['block_sizes']} ({r['block_sizes_rule']}), max_candidates {r['max_candidates']}, jobs={r['jobs']}")
-    print(f"    total {r['total_seconds']:.1f} s = construct {r['construct_seconds']:.1f} s + audit {r['audit_seconds']:.2f} s;"
-          f" {r['solves']} subset-sum problems, {r['solves_per_second']:.0f} per second")
-    print(f"    peak memory {r['peak_bytes'] / gib:.2f} GiB; nnz {r['nnz']}; G has {r['parameters']:.3g} weights;"
-          f" certified error {r['certified_error']:.4g}; failed events {r['failures']}")
+    print(
+        f"  {name}: block sizes {r['block_sizes']} ({r['block_sizes_rule']}),"
+        f" max_candidates {r['max_candidates']}, jobs={r['jobs']}"
+    )
+    print(
+        f"    total {r['total_seconds']:.1f} s = construct {r['construct_seconds']:.1f} s + audit {r['audit_seconds']:.2f} s;"
+        f" {r['solves']} subset-sum problems, {r['solves_per_second']:.0f} per second"
+    )
+    print(
+        f"    peak memory {r['peak_bytes'] / gib:.2f} GiB; nnz {r['nnz']}; G has {r['parameters']:.3g} weights;"
+        f" certified error {r['certified_error']:.4g}; failed events {r['failures']}"
+    )
     print(f"    vs public reference (77,266 s on 36 cores): {ratio:.0f}x less wall-clock, {core_ratio:.0f}x fewer core-seconds")
     if r["auto_tried"]:
         print(f"    auto tried: {r['auto_tried']}")
@@ -106,8 +136,7 @@ def _print(name: str, r: dict) -> None:
 
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--block-sizes", nargs="+", default=[str(k) for k in BLOCK_SIZES],
-                        help="k_1 k_2, or 'auto'")
+    parser.add_argument("--block-sizes", nargs="+", default=[str(k) for k in BLOCK_SIZES], help="k_1 k_2, or 'auto'")
     parser.add_argument("--max-candidates", type=int, default=MAX_CANDIDATES, help="candidates per side offered to the solver")
     parser.add_argument("--auto", action="store_true", help="also run block_sizes='auto' with jobs=2 (about a minute)")
     parser.add_argument("--phase", type=int, help=argparse.SUPPRESS)
@@ -128,7 +157,10 @@ def main(argv=None) -> dict:
     speedup = results["jobs1"]["construct_seconds"] / results["jobs2"]["construct_seconds"]
     print(f"  jobs=2 / jobs=1 construct speed-up: {speedup:.2f}")
     record = {
-        "target": {"d": D, "widths": list(WIDTHS), "seed": SEED}, "eta": ETA, "seed": SEED, "max_candidates": args.max_candidates,
+        "target": {"d": D, "widths": list(WIDTHS), "seed": SEED},
+        "eta": ETA,
+        "seed": SEED,
+        "max_candidates": args.max_candidates,
         "reference": {"seconds": REFERENCE_SECONDS, "cores": REFERENCE_CORES, "source": "docs/theory.md §9 (Pensia et al. 2020)"},
         "speedup_jobs2": speedup,
         "ratio_vs_reference": {name: REFERENCE_SECONDS / r["total_seconds"] for name, r in results.items()},

@@ -97,9 +97,18 @@ def main(argv=None) -> dict:
         median_error = float(np.median(np.abs(errors)))
         flag = "" if agree else "  DISAGREE"
         print(f"{k:>3} {rate:>17,.0f} {brute_rate:>17,.0f} {ratio:>8.1f}x {median_error:>15.3g}{flag}")
-        rows.append({"k": k, "solve_rows": n_rows, "solve_problems_per_s": rate, "brute_rows": brute_rows,
-                     "brute_problems_per_s": brute_rate, "ratio": ratio, "agree_with_brute_force": agree,
-                     "median_abs_error": median_error})
+        rows.append(
+            {
+                "k": k,
+                "solve_rows": n_rows,
+                "solve_problems_per_s": rate,
+                "brute_rows": brute_rows,
+                "brute_problems_per_s": brute_rate,
+                "ratio": ratio,
+                "agree_with_brute_force": agree,
+                "median_abs_error": median_error,
+            }
+        )
     record = {"seed": SEED, "results": rows, "peak_memory": peak_memory_bytes()}
     path = write_record("subsetsum_solve", record)
     print(f"record: {path}")

@@ -51,10 +51,14 @@ def main(argv=None) -> dict:
     (a_compact, _), ta_compact = timed(adversarial_error, compact, target, n=2_000, starts=16, steps=100, seed=1)
     (a_dense, _), ta_dense = timed(adversarial_error, dense, target, n=2_000, starts=16, steps=100, seed=1)
     print(f"Ticket inside G of {ticket.network.parameter_count:,} weights; compacted: {compact.dims}")
-    print(f"  sampled, {n:,} points:   compacted {n / t_compact:,.0f} points/s, masked G {n / t_dense:,.0f} points/s,"
-          f" ratio {t_dense / t_compact:,.0f}x (errors equal: {s_compact:.6g})")
-    print(f"  adversarial (16 starts x 100 steps): compacted {ta_compact:.3f} s, masked G {ta_dense:.2f} s,"
-          f" ratio {ta_dense / ta_compact:,.0f}x (values {a_compact:.6g} / {a_dense:.6g})")
+    print(
+        f"  sampled, {n:,} points:   compacted {n / t_compact:,.0f} points/s, masked G {n / t_dense:,.0f} points/s,"
+        f" ratio {t_dense / t_compact:,.0f}x (errors equal: {s_compact:.6g})"
+    )
+    print(
+        f"  adversarial (16 starts x 100 steps): compacted {ta_compact:.3f} s, masked G {ta_dense:.2f} s,"
+        f" ratio {ta_dense / ta_compact:,.0f}x (values {a_compact:.6g} / {a_dense:.6g})"
+    )
     rows = []
     print("  exact (MILP on the gadget form, 1% gap, limit 120 s):")
     print(f"    {'d':>2} {'target widths':<14} {'live units':>10} {'seconds':>8}  status       gap")
@@ -63,8 +67,18 @@ def main(argv=None) -> dict:
         tk = construct(t, eps=0.1, seed=1)
         report, seconds = timed(verify, tk, exact=True, samples=20_000, time_limit=120)
         gap = report.exact_upper / report.exact - 1 if report.exact else float("nan")
-        rows.append({"d": d, "widths": widths, "live_units": int(sum(tk.live_widths)), "seconds": seconds,
-                     "status": report.exact_status, "gap": gap, "exact": report.exact, "upper": report.exact_upper})
+        rows.append(
+            {
+                "d": d,
+                "widths": widths,
+                "live_units": int(sum(tk.live_widths)),
+                "seconds": seconds,
+                "status": report.exact_status,
+                "gap": gap,
+                "exact": report.exact,
+                "upper": report.exact_upper,
+            }
+        )
         print(f"    {d:>2} {str(widths):<14} {sum(tk.live_widths):>10} {seconds:>8.1f}  {report.exact_status:<12} {gap:.2%}")
     record = {
         "sampled": {"points": n, "compact_seconds": t_compact, "masked_g_seconds": t_dense, "ratio": t_dense / t_compact},

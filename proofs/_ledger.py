@@ -132,13 +132,11 @@ COLUMNS = ("lemma", "statement", "implemented by", "property test", "status")
 
 def format_ledger(rows: list[Row]) -> str:
     """An aligned plain-text table, then the failure messages (if any) below it."""
-    cells = [COLUMNS] + [
-        (r.lemma.name, r.lemma.statement, r.lemma.implemented_by, r.lemma.property_test, r.status) for r in rows
-    ]
+    cells = [COLUMNS] + [(r.lemma.name, r.lemma.statement, r.lemma.implemented_by, r.lemma.property_test, r.status) for r in rows]
     widths = [max(len(row[c]) for row in cells) for c in range(len(COLUMNS))]
 
     def line(row) -> str:
-        return " | ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip()
+        return " | ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)).rstrip()
 
     out = [line(cells[0]), "-+-".join("-" * w for w in widths)]
     out += [line(row) for row in cells[1:]]

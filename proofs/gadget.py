@@ -60,16 +60,14 @@ def check_block() -> None:
     u_pos = sp.symbols("p1 p2", positive=True)  # u_h > 0
     u_neg_abs = sp.symbols("q1 q2", positive=True)  # u_h = -q < 0
     v = sp.symbols("v1:5", real=True)
-    units = list(zip(v, [*u_pos, *(-q for q in u_neg_abs)]))
+    units = list(zip(v, [*u_pos, *(-q for q in u_neg_abs)], strict=False))
     g = sum(v_h * relu(u_h * x) for v_h, u_h in units)
     A = v[0] * u_pos[0] + v[1] * u_pos[1]
     B = v[2] * u_neg_abs[0] + v[3] * u_neg_abs[1]
     for value in CASES:
         g_x = g.subs(x, value)
         assert_identity(g_x, (A * relu(x) + B * relu(-x)).subs(x, value), f"g(x) = A s(x) + B s(-x) at x = {value}")
-        assert_identity(
-            g_x - w * value, ((A - w) * relu(x) + (B + w) * relu(-x)).subs(x, value), f"g(x) - w x at x = {value}"
-        )
+        assert_identity(g_x - w * value, ((A - w) * relu(x) + (B + w) * relu(-x)).subs(x, value), f"g(x) - w x at x = {value}")
 
 
 def check_against_package() -> None:

@@ -106,8 +106,13 @@ def check_grid() -> None:
                 w = mpmath.mpf(w_float)
                 p = _closed_form(w, eta)
                 label = f"w = {w_float}, eta = {eta_float}"
-                assert_close(hit_probability(w_float, eta_float), float(p), f"hit_probability vs closed form, {label}",
-                             rel=1e-13, abs_=1e-300)
+                assert_close(
+                    hit_probability(w_float, eta_float),
+                    float(p),
+                    f"hit_probability vs closed form, {label}",
+                    rel=1e-13,
+                    abs_=1e-300,
+                )
                 assert abs(_window_integral(w, eta) - p) <= mpmath.mpf(10) ** -25 * max(p, 1), f"density over the window, {label}"
                 wrong_sign = _phi_mp(min(max(eta - abs(w), 0), 1)) / 4
                 full = _full_probability(w, eta)

@@ -86,8 +86,9 @@ def check_numeric() -> None:
         target = random_target(2, [3, 2], seed=seed)
         network = RandomNetwork.for_target(target, [30, 30], seed=seed)
         for layer, negative_half in ((1, True), (2, False), (2, True)):
-            result = approximate_layer(network, layer, target.weights[layer - 1], block_size=30, eta=0.3,
-                                       negative_half=negative_half)
+            result = approximate_layer(
+                network, layer, target.weights[layer - 1], block_size=30, eta=0.3, negative_half=negative_half
+            )
             expected = layer_error_constant(result.d_plus, result.d_minus if layer == 1 else None)
             assert_close(result.constant, expected, f"approximate_layer constant, layer {layer}", rel=1e-12)
 

@@ -50,7 +50,7 @@ def check_symbolic() -> None:
     _, n2, n3 = widths
     gap = 4 * (d * n + 2 * n**2) - count
     decomposition = 4 * (d * m1 + n * m2 + n2 * m1 + n * m3 + n3 * m2)
-    assert_identity(gap, decomposition.subs({m: n - w for w, m in zip(widths, slack)}), "4 (d n + 2 n^2) - count")
+    assert_identity(gap, decomposition.subs({m: n - w for w, m in zip(widths, slack, strict=False)}), "4 (d n + 2 n^2) - count")
     assert_nonnegative(decomposition, "4 (d n + (l - 1) n^2) - count >= 0")
 
 
@@ -60,8 +60,12 @@ def check_against_package() -> None:
 
     for dims in ((1, 1), (2, 3, 2), (4, 8, 8, 1), (784, 500, 10)):
         assert nnz_bound(dims) == 4 * sum(dims[i] * dims[i - 1] for i in range(1, len(dims))), f"nnz_bound{dims}"
-    for seed, (d, widths), everywhere in ((0, (2, [3, 2]), False), (1, (2, [3, 2]), True), (2, (3, [2, 2, 1]), False),
-                                          (3, (1, [1]), False)):
+    for seed, (d, widths), everywhere in (
+        (0, (2, [3, 2]), False),
+        (1, (2, [3, 2]), True),
+        (2, (3, [2, 2, 1]), False),
+        (3, (1, [1]), False),
+    ):
         target = stronglth.random_target(d, widths, seed=seed)
         ticket = stronglth.construct(target, eps=0.5, delta=1e-9, seed=seed, negative_half_everywhere=everywhere)
         dims = target.dims

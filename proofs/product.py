@@ -58,9 +58,7 @@ def check_against_package() -> None:
 
     grid = np.concatenate([[-0.5, 0.0, 1e-300, 1e-12, 1e-6], np.linspace(0.0, 1.0, 1001), [1 - 1e-12, 1.0, 1.5]])
     with mpmath.workdps(30):
-        expected = [
-            0.0 if x <= 0 else 1.0 if x >= 1 else float(mpmath.mpf(x) - mpmath.mpf(x) * mpmath.log(x)) for x in grid
-        ]
+        expected = [0.0 if x <= 0 else 1.0 if x >= 1 else float(mpmath.mpf(x) - mpmath.mpf(x) * mpmath.log(x)) for x in grid]
     assert_close(product_cdf(grid), expected, "product_cdf = z - z ln z", rel=1e-13, abs_=1e-300)
     assert np.all(np.diff(product_cdf(np.linspace(0.0, 1.0, 1001))) > 0), "Phi is increasing on [0, 1]"
 

@@ -60,7 +60,7 @@ def check_product_identity() -> None:
     for i in range(depth):
         E, R = s[i] * E + c[i] * (R + E), s[i] * R
         assert_identity(R + E, sp.Mul(*[s[j] + c[j] for j in range(i + 1)]), f"R_{i + 1} + E_{i + 1} = prod (s_j + c_j)")
-    assert_identity(E, sp.Mul(*[si + ci for si, ci in zip(s, c)]) - sp.Mul(*s), "E_l = prod(s + c) - prod s")
+    assert_identity(E, sp.Mul(*[si + ci for si, ci in zip(s, c, strict=False)]) - sp.Mul(*s), "E_l = prod(s + c) - prod s")
 
 
 def check_exp_bound() -> None:

@@ -18,6 +18,7 @@ __all__ = [
     "TicketNotFound",
     "VerificationInconclusive",
     "CellFailed",
+    "MissingExtraError",
 ]
 
 
@@ -59,3 +60,7 @@ class VerificationInconclusive(StrongLTHError):
 
 class CellFailed(StrongLTHError):
     """A sweep cell raised a package error; the rows finished before it are kept (rerun to resume)."""
+
+
+class MissingExtraError(StrongLTHError, ImportError):
+    """An optional dependency is not installed; the message names the extra to install."""

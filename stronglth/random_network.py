@@ -94,7 +94,8 @@ class RandomNetwork:
         for t, shape in enumerate(shapes, start=1):
             if not isinstance(shape, (Sequence, np.ndarray)) or len(shape) != 2:
                 raise ShapeError(f"shape of M_{t} must be a (rows, cols) pair, got {shape!r}")
-            parsed.append(tuple(_validate.positive_int(n, f"M_{t} {side}") for n, side in zip(shape, ("rows", "cols"))))
+            sides = zip(shape, ("rows", "cols"), strict=False)
+            parsed.append(tuple(_validate.positive_int(n, f"M_{t} {side}") for n, side in sides))
         if len(parsed) == 0 or len(parsed) % 2:
             raise ShapeError(f"G has depth 2l: need an even, non-zero number of shapes, got {len(parsed)}")
         for t in range(1, len(parsed)):
@@ -106,7 +107,7 @@ class RandomNetwork:
         object.__setattr__(self, "seed", _validate.seed(seed))
 
     @classmethod
-    def for_target(cls, target: "TargetNetwork", block_sizes: Sequence[int], *, seed: int) -> "RandomNetwork":
+    def for_target(cls, target: TargetNetwork, block_sizes: Sequence[int], *, seed: int) -> RandomNetwork:
         """G of depth ``2l`` for a target of depth ``l`` with shared blocks of ``k_i`` units per input
         coordinate: ``M_{2i-1}`` is ``(n_{i-1} k_i, n_{i-1})`` and ``M_{2i}`` is ``(n_i, n_{i-1} k_i)``
         (docs/theory.md §3)."""
@@ -217,14 +218,14 @@ class RandomNetwork:
         lines, offsets = lines[order], offsets[order]
         values = np.empty(rows.size, dtype=np.float64)
         group_starts = np.concatenate(([0], np.flatnonzero(np.diff(lines)) + 1, [lines.size]))
-        for g0, g1 in zip(group_starts[:-1], group_starts[1:]):
+        for g0, g1 in zip(group_starts[:-1], group_starts[1:], strict=False):
             if g0 == g1:
                 continue
             bit_generator = line_bit_generator(self.seed, t, int(lines[g0]))
             position = 0
             group = offsets[g0:g1]
             run_starts = np.concatenate(([0], np.flatnonzero(np.diff(group) > _RUN_GAP) + 1, [group.size]))
-            for r0, r1 in zip(run_starts[:-1], run_starts[1:]):
+            for r0, r1 in zip(run_starts[:-1], run_starts[1:], strict=False):
                 first, last = int(group[r0]), int(group[r1 - 1])
                 bit_generator.advance(first - position)
                 run = draw_uniform(bit_generator, last - first + 1)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import numpy as np
 
 from stronglth import _validate
+from stronglth._extras import require
 from stronglth.errors import InvalidInputError, ShapeError
 
 if TYPE_CHECKING:  # torch is imported lazily: `import stronglth` stays fast
@@ -102,12 +103,12 @@ class ReLUNetwork:
     __call__ = forward
 
     # -- torch --------------------------------------------------------------------------------
-    def to_torch(self, dtype: "torch.dtype | None" = None) -> "torch.nn.Sequential":
+    def to_torch(self, dtype: torch.dtype | None = None) -> torch.nn.Sequential:
         """An ``nn.Sequential`` of bias-free ``Linear`` and ``ReLU`` computing the same function (float64 by default)."""
         import warnings
 
-        import torch
-        from torch import nn
+        torch = require("torch", extra="torch", purpose="to_torch")
+        nn = torch.nn
 
         dtype = torch.float64 if dtype is None else dtype
         layers: list[nn.Module] = []
@@ -129,7 +130,7 @@ class ReLUNetwork:
         Anything else (biases, other activations or layer types, two ReLUs in a row, a ReLU at the
         end) raises :class:`~stronglth.errors.InvalidInputError` naming the offending layer.
         """
-        from torch import nn
+        nn = require("torch", extra="torch", purpose="from_torch").nn
 
         if isinstance(module, nn.Linear):
             module = nn.Sequential(module)
@@ -141,7 +142,9 @@ class ReLUNetwork:
             where = f"layer {index} ({type(layer).__name__})"
             if expect_linear:
                 if not isinstance(layer, nn.Linear):
-                    raise InvalidInputError(f"{where}: expected nn.Linear; only bias-free Linear layers separated by ReLU are supported")
+                    raise InvalidInputError(
+                        f"{where}: expected nn.Linear; only bias-free Linear layers separated by ReLU are supported"
+                    )
                 if layer.bias is not None:
                     raise InvalidInputError(f"{where}: has a bias; the networks of the theorem have none (use bias=False)")
                 weights.append(layer.weight.detach().cpu().double().numpy())

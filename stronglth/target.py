@@ -54,7 +54,7 @@ class TargetNetwork(ReLUNetwork):
             for i, w in enumerate(self.weights, start=1)
         )
 
-    def check(self, tolerance: float = 1e-9) -> "TargetNetwork":
+    def check(self, tolerance: float = 1e-9) -> TargetNetwork:
         """Raise :class:`~stronglth.errors.AssumptionError` unless every layer satisfies
         ``||W_i||_2 <= 1`` and ``max|W_i| <= 1/sqrt(n_{i-1})``, each up to ``tolerance``.
 
@@ -83,7 +83,7 @@ class TargetNetwork(ReLUNetwork):
             return False
         return True
 
-    def scale_to_assumptions(self) -> tuple["TargetNetwork", float]:
+    def scale_to_assumptions(self) -> tuple[TargetNetwork, float]:
         """An admissible target ``F'`` and the factor ``c >= 1`` with ``F = c F'``.
 
         Each layer is divided by ``c_i = max(1, ||W_i||_2, sqrt(n_{i-1}) max|W_i|)`` (layers that
@@ -92,7 +92,7 @@ class TargetNetwork(ReLUNetwork):
         multiplying the output by ``c``.
         """
         scaled, factor = [], 1.0
-        for norms, w in zip(self.layer_norms(), self.weights):
+        for norms, w in zip(self.layer_norms(), self.weights, strict=False):
             c_i = max(1.0, norms.spectral_norm, norms.max_abs / norms.max_abs_bound)
             scaled.append(w / c_i)
             factor *= c_i
@@ -179,7 +179,7 @@ def random_target(d: int, widths: Sequence[int], *, seed: int, family: str = "ga
         raise InvalidInputError(f"unknown target family {family!r}; choose one of {sorted(TARGET_FAMILIES)}")
     rng = np.random.default_rng(_validate.seed(seed))
     make = TARGET_FAMILIES[family]
-    return TargetNetwork([make(rng, n_out, n_in) for n_in, n_out in zip(dims[:-1], dims[1:])])
+    return TargetNetwork([make(rng, n_out, n_in) for n_in, n_out in zip(dims[:-1], dims[1:], strict=False)])
 
 
 def load_target(path: str | os.PathLike) -> TargetNetwork:

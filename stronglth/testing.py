@@ -13,7 +13,7 @@ failure messages say what went wrong and where. The package's own tests use exac
         ticket = my_construction(target)
         assert_sup_error_at_most(ticket, target, bound=0.1, method="exact")
 
-Needs ``hypothesis`` (``pip install 'stronglth[dev]'``).
+Needs ``hypothesis`` (``pip install 'stronglth[testing]'``).
 """
 
 from __future__ import annotations
@@ -23,10 +23,12 @@ from typing import Any
 
 import numpy as np
 
+from stronglth._extras import missing_extra
+
 try:
     from hypothesis import strategies as st
-except ImportError as exc:  # pragma: no cover - exercised only without hypothesis
-    raise ImportError("stronglth.testing needs hypothesis: pip install 'stronglth[dev]' (or pip install hypothesis)") from exc
+except ImportError:  # pragma: no cover - exercised by tests/test_extras.py in a subprocess
+    raise missing_extra("hypothesis", "testing", "stronglth.testing") from None
 
 from stronglth.errors import TicketAuditError
 from stronglth.random_network import RandomNetwork
@@ -84,7 +86,10 @@ def admissible_targets(
     widths_strategy = _as_strategy(widths, st.lists(st.integers(1, max_width), min_size=1, max_size=max_depth))
     return st.builds(
         lambda d_, widths_, family, seed: random_target(d_, list(widths_), seed=seed, family=family),
-        d_strategy, widths_strategy, st.sampled_from(family_names), seeds,
+        d_strategy,
+        widths_strategy,
+        st.sampled_from(family_names),
+        seeds,
     )
 
 
@@ -121,7 +126,7 @@ def tickets(
     method: str = "malach",
     *,
     targets: st.SearchStrategy[TargetNetwork] | None = None,
-    eps: float | st.SearchStrategy = st.floats(0.1, 1.0),
+    eps: float | st.SearchStrategy | None = None,
     delta: float = 1e-9,
     **construct_options: Any,
 ) -> st.SearchStrategy[Ticket]:
@@ -135,11 +140,13 @@ def tickets(
     target_strategy = admissible_targets(max_d=3, max_width=3, max_depth=2) if targets is None else targets
     return st.builds(
         lambda target, eps_, seed: construct(target, method=method, eps=eps_, delta=delta, seed=seed, **construct_options),
-        target_strategy, _as_strategy(eps, st.floats(0.1, 1.0)), seeds,
+        target_strategy,
+        _as_strategy(eps, st.floats(0.1, 1.0)),
+        seeds,
     )
 
 
-def gadget_blocks(k: int | st.SearchStrategy = st.integers(1, 32)) -> st.SearchStrategy[tuple[np.ndarray, np.ndarray]]:
+def gadget_blocks(k: int | st.SearchStrategy | None = None) -> st.SearchStrategy[tuple[np.ndarray, np.ndarray]]:
     """A block of ``k`` candidate units for the weight gadget (docs/theory.md §2): first-layer weights
     ``u`` and second-layer weights ``v``, each in ``[-1, 1]`` as G's are."""
     weight = st.floats(-1.0, 1.0, allow_nan=False)
@@ -167,7 +174,9 @@ def assert_true_subnetwork(ticket: Ticket) -> None:
         raise AssertionError(f"not a true subnetwork of its random network: {exc}") from None
 
 
-def assert_sup_error_at_most(net: Any, target: Any, bound: float, *, method: str = "adversarial", rel_tol: float = 1e-9, **options: Any) -> None:
+def assert_sup_error_at_most(
+    net: Any, target: Any, bound: float, *, method: str = "adversarial", rel_tol: float = 1e-9, **options: Any
+) -> None:
     """``sup_{x in B} |net(x) - target(x)|_inf <= bound`` as measured by ``method`` (``"sampled"``,
     ``"adversarial"``, ``"exact"``; see :mod:`stronglth.verification`), up to a relative ``rel_tol``.
 
@@ -197,7 +206,9 @@ def assert_sup_error_at_most(net: Any, target: Any, bound: float, *, method: str
             )
 
 
-def assert_homogeneous(net: Any, *, points: np.ndarray | None = None, scales: Sequence[float] = (0.0, 0.5, 2.0, 10.0), rtol: float = 1e-10) -> None:
+def assert_homogeneous(
+    net: Any, *, points: np.ndarray | None = None, scales: Sequence[float] = (0.0, 0.5, 2.0, 10.0), rtol: float = 1e-10
+) -> None:
     """``net(c x) = c net(x)`` for ``c >= 0`` (bias-free ReLU networks are positively homogeneous,
     docs/theory.md §1), at ``points`` (default: 64 fixed sphere points) and each of ``scales``.
 

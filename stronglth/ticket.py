@@ -131,7 +131,7 @@ class Ticket:
         self._compact: tuple[sp.csr_matrix, ...] | None = None
 
     @classmethod
-    def from_positions(cls, network: RandomNetwork, positions: Sequence[tuple[Any, Any]], **kwargs: Any) -> "Ticket":
+    def from_positions(cls, network: RandomNetwork, positions: Sequence[tuple[Any, Any]], **kwargs: Any) -> Ticket:
         """A ticket keeping positions ``(rows, cols)`` of each ``M_t``, with G's values filled in."""
         if len(positions) != network.depth:
             raise ShapeError(f"need positions for each of the {network.depth} matrices of G, got {len(positions)}")
@@ -190,7 +190,9 @@ class Ticket:
             mask = np.zeros(dims[t - 1], dtype=bool)
             mask[e.cols[leads[t][e.rows]]] = True
             leads[t - 1] = mask
-        live = [np.ones(dims[0], dtype=bool)] + [reach[t] & leads[t] for t in range(1, depth)] + [np.ones(dims[depth], dtype=bool)]
+        live = (
+            [np.ones(dims[0], dtype=bool)] + [reach[t] & leads[t] for t in range(1, depth)] + [np.ones(dims[depth], dtype=bool)]
+        )
         # new index of each live unit, by layer
         index = [np.cumsum(mask) - 1 for mask in live]
         matrices = []
@@ -224,12 +226,12 @@ class Ticket:
         """The equivalent small dense network: dead units removed, the same function."""
         return ReLUNetwork([m.toarray() for m in self._live_matrices()])
 
-    def to_torch(self, dtype: "torch.dtype | None" = None) -> "torch.nn.Sequential":
+    def to_torch(self, dtype: torch.dtype | None = None) -> torch.nn.Sequential:
         """An ``nn.Module`` computing the same function (the compacted network; float64 by default)."""
         return self.compact().to_torch(dtype)
 
     # -- the contract: a true subnetwork ---------------------------------------------------------
-    def audit(self) -> "Ticket":
+    def audit(self) -> Ticket:
         """Regenerate every kept value from G and raise :class:`~stronglth.errors.TicketAuditError`
         unless all are identical, bit for bit. Returns ``self``."""
         for t, e in enumerate(self._entries, start=1):
@@ -283,7 +285,7 @@ class Ticket:
         return path
 
     @classmethod
-    def load(cls, path: str | os.PathLike, *, audit: bool = True) -> "Ticket":
+    def load(cls, path: str | os.PathLike, *, audit: bool = True) -> Ticket:
         """Read a ticket file, checking every rule of format "stronglth-ticket/1", and (unless
         ``audit=False``) that every kept value is G's. Raises :class:`~stronglth.errors.TicketFormatError`
         or :class:`~stronglth.errors.TicketAuditError` naming the problem."""
@@ -347,7 +349,9 @@ def _read_ticket(path: Path, *, audit: bool) -> Ticket:
     for t in range(1, network.depth + 1):
         rows, cols, vals = arrays[f"rows_{t}"], arrays[f"cols_{t}"], arrays[f"vals_{t}"]
         if rows.dtype != np.int64 or cols.dtype != np.int64 or vals.dtype != np.float64:
-            raise fail(f"rows_{t}, cols_{t}, vals_{t} must be int64, int64, float64; got {rows.dtype}, {cols.dtype}, {vals.dtype}")
+            raise fail(
+                f"rows_{t}, cols_{t}, vals_{t} must be int64, int64, float64; got {rows.dtype}, {cols.dtype}, {vals.dtype}"
+            )
         entries.append((rows, cols, vals))
     try:
         target = TargetNetwork([arrays[f"target_{i}"] for i in range(1, target_depth + 1)]) if target_depth else None

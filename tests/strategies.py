@@ -7,7 +7,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 from stronglth import RandomNetwork, Ticket
-from stronglth.testing import admissible_targets, random_networks, seeds  # noqa: F401  (re-exported for the tests)
+from stronglth.testing import admissible_targets, random_networks  # noqa: F401  (re-exported for the tests)
 
 seeds = st.integers(min_value=0, max_value=2**63)  # the generator takes any non-negative seed: test big ones too
 

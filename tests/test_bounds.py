@@ -67,8 +67,18 @@ def _mc_uv(seed, n=1_000_000):
 
 @pytest.mark.parametrize(
     "w, eta",
-    [(0.0, 0.05), (0.02, 0.05), (-0.03, 0.1), (0.1, 0.05), (-0.3, 0.02), (0.5, 0.1),
-     (0.95, 0.1), (0.7, 0.4), (-1.0, 0.3), (0.2, 0.9)],
+    [
+        (0.0, 0.05),
+        (0.02, 0.05),
+        (-0.03, 0.1),
+        (0.1, 0.05),
+        (-0.3, 0.02),
+        (0.5, 0.1),
+        (0.95, 0.1),
+        (0.7, 0.4),
+        (-1.0, 0.3),
+        (0.2, 0.9),
+    ],
 )
 def test_hit_probability_against_monte_carlo(w, eta):
     u, v = _mc_uv(7)
@@ -118,7 +128,7 @@ def test_hit_probability_vectorised_and_symmetric():
     p = bounds.hit_probability(w, 0.07)
     assert p.shape == w.shape and p.dtype == np.float64
     np.testing.assert_array_equal(p, bounds.hit_probability(-w, 0.07))
-    for wi, pi in zip(w[::17], p[::17]):
+    for wi, pi in zip(w[::17], p[::17], strict=False):
         assert bounds.hit_probability(float(wi), 0.07) == pi
     assert np.all(p >= 0) and np.all(p <= 0.25 + 1e-15)
     assert bounds.hit_probability(1.2, 0.1) == 0.0  # out of reach of |v u| <= 1
@@ -174,8 +184,17 @@ def test_matched_candidate_is_within_eta(w, eta, a, b):
 @pytest.mark.parametrize("rule", ["best", "matching"])
 @pytest.mark.parametrize(
     "eta, w_max",
-    [(0.004, 0.5), (0.0028, 1 / math.sqrt(8)), (0.3, 1.0), (0.05, 0.03), (0.2, 0.7), (0.6, 1.0),
-     (0.01, 0.0), (1.0, 1.0), (0.4, 0.55)],
+    [
+        (0.004, 0.5),
+        (0.0028, 1 / math.sqrt(8)),
+        (0.3, 1.0),
+        (0.05, 0.03),
+        (0.2, 0.7),
+        (0.6, 1.0),
+        (0.01, 0.0),
+        (1.0, 1.0),
+        (0.4, 0.55),
+    ],
 )
 def test_worst_case_is_grid_minimum(rule, eta, w_max):
     f = bounds.hit_probability if rule == "best" else bounds.matching_probability
@@ -202,7 +221,7 @@ def test_worst_case_vectorised():
     w_max = np.array([0.5, 0.3, 1.0])
     out = bounds.worst_case_probability(eta, w_max, "best")
     assert out.shape == (3,)
-    for e, m, o in zip(eta, w_max, out):
+    for e, m, o in zip(eta, w_max, out, strict=False):
         assert bounds.worst_case_probability(float(e), float(m), "best") == o
 
 
@@ -276,8 +295,9 @@ def test_per_weight_tolerance_explicit():
 
 
 @FAST
-@given(dims=st.lists(st.integers(1, 6), min_size=2, max_size=4).map(tuple), eps=st.floats(1e-3, 2.0),
-       seed=st.integers(0, 2**32 - 1))
+@given(
+    dims=st.lists(st.integers(1, 6), min_size=2, max_size=4).map(tuple), eps=st.floats(1e-3, 2.0), seed=st.integers(0, 2**32 - 1)
+)
 def test_tolerance_gives_certified_error_at_most_eps(dims, eps, seed):
     # every per-weight error at most eta_i (worst case: exactly +-eta_i) and ||W_i|| <= 1
     rng = np.random.default_rng(seed)
@@ -298,8 +318,13 @@ def test_tolerance_gives_certified_error_at_most_eps(dims, eps, seed):
 
 
 @FAST
-@given(dims=st.lists(st.integers(1, 10), min_size=2, max_size=4).map(tuple), eps=st.floats(0.01, 1.0),
-       delta=st.floats(1e-4, 0.5), rule=st.sampled_from(["best", "matching"]), neg=st.booleans())
+@given(
+    dims=st.lists(st.integers(1, 10), min_size=2, max_size=4).map(tuple),
+    eps=st.floats(0.01, 1.0),
+    delta=st.floats(1e-4, 0.5),
+    rule=st.sampled_from(["best", "matching"]),
+    neg=st.booleans(),
+)
 def test_theorem_block_sizes_meet_delta(dims, eps, delta, rule, neg):
     ks = bounds.theorem_block_sizes(dims, eps, delta, rule=rule, negative_half_everywhere=neg)
     assert len(ks) == len(dims) - 1 and all(isinstance(k, int) and k >= 1 for k in ks)
@@ -331,15 +356,20 @@ def test_failure_probability_is_capped_and_monotone():
 
 
 @FAST
-@given(dims=st.lists(st.integers(1, 8), min_size=2, max_size=4).map(tuple), eps=st.floats(0.01, 1.0),
-       delta=st.floats(1e-4, 0.5), neg=st.booleans(), seed=st.integers(0, 2**32 - 1))
+@given(
+    dims=st.lists(st.integers(1, 8), min_size=2, max_size=4).map(tuple),
+    eps=st.floats(0.01, 1.0),
+    delta=st.floats(1e-4, 0.5),
+    neg=st.booleans(),
+    seed=st.integers(0, 2**32 - 1),
+)
 def test_instance_block_sizes_never_exceed_theorem(dims, eps, delta, neg, seed):
     rng = np.random.default_rng(seed)
     wm = bounds.max_weight(dims)
     weights = [rng.uniform(-wm[i - 1], wm[i - 1], size=(dims[i], dims[i - 1])) for i in range(1, len(dims))]
     inst = bounds.instance_block_sizes(weights, eps, delta, negative_half_everywhere=neg)
     thm = bounds.theorem_block_sizes(dims, eps, delta, negative_half_everywhere=neg)
-    assert all(a <= b for a, b in zip(inst, thm))
+    assert all(a <= b for a, b in zip(inst, thm, strict=False))
     # a target that contains the worst weights (0 and w_max) in every layer attains the theorem
     for i, w in enumerate(weights):
         w.flat[0] = 0.0
@@ -383,8 +413,11 @@ def _relu(t):
 
 
 @FAST
-@given(dims=st.lists(st.integers(1, 5), min_size=2, max_size=4).map(tuple),
-       scale=st.floats(1e-3, 0.3), seed=st.integers(0, 2**32 - 1))
+@given(
+    dims=st.lists(st.integers(1, 5), min_size=2, max_size=4).map(tuple),
+    scale=st.floats(1e-3, 0.3),
+    seed=st.integers(0, 2**32 - 1),
+)
 def test_certified_error_bounds_a_perturbed_network(dims, scale, seed):
     # naive simulation of docs/theory.md §3: layer pre-activation W y + D+ s(y) + D- s(-y)
     rng = np.random.default_rng(seed)
@@ -401,7 +434,7 @@ def test_certified_error_bounds_a_perturbed_network(dims, scale, seed):
     x = rng.normal(size=(dims[0], 400))
     x /= np.linalg.norm(x, axis=0)
     t = y = x
-    for i, (w, dp, dm) in enumerate(zip(ws, dps, dms)):
+    for i, (w, dp, dm) in enumerate(zip(ws, dps, dms, strict=False)):
         t = w @ t
         y = w @ y + dp @ _relu(y) + dm @ _relu(-y)
         if i < len(ws) - 1:
@@ -432,13 +465,13 @@ def test_reference_worked_example():
     match = bounds.theorem_block_sizes(dims, 0.1, 0.05, rule="matching", negative_half_everywhere=True)
     assert best == pytest.approx((6.1e3, 5.7e3, 2.0e3), rel=0.05)
     assert match == pytest.approx((8.5e6, 16.9e6, 2.1e6), rel=0.05)
-    widths = [n * k for n, k in zip(dims[:-1], best)]
+    widths = [n * k for n, k in zip(dims[:-1], best, strict=False)]
     assert widths == pytest.approx((24e3, 46e3, 16e3), rel=0.05)
-    widths = [n * k for n, k in zip(dims[:-1], match)]
+    widths = [n * k for n, k in zip(dims[:-1], match, strict=False)]
     assert widths == pytest.approx((34e6, 135e6, 17e6), rel=0.05)
     # dropping the N half for i >= 2 can only help
     best_drop = bounds.theorem_block_sizes(dims, 0.1, 0.05, rule="best")
-    assert all(a <= b for a, b in zip(best_drop, best))
+    assert all(a <= b for a, b in zip(best_drop, best, strict=False))
 
 
 # --------------------------------------------------------------------------- bad inputs

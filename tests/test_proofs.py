@@ -11,14 +11,12 @@ from pathlib import Path
 import pytest
 import sympy as sp
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-if str(REPO_ROOT) not in sys.path:  # `proofs` lives at the repository root, next to `stronglth`
-    sys.path.insert(0, str(REPO_ROOT))
-
-import proofs
+import proofs  # at the repository root, next to `stronglth` (on pytest's pythonpath)
 from proofs import LEMMA_MODULES, Lemma, format_ledger, registry, run_ledger, run_lemma
 from proofs._ledger import main
 from proofs._sym import assert_identity, assert_nonnegative, relu
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
 
 GOOD = Lemma(
     name="a lemma",

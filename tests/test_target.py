@@ -54,7 +54,7 @@ def test_random_target_is_a_function_of_its_seed():
     a = random_target(3, [4, 2], seed=5)
     b = random_target(3, [4, 2], seed=5)
     c = random_target(3, [4, 2], seed=6)
-    assert all(np.array_equal(x, y) for x, y in zip(a.weights, b.weights))
+    assert all(np.array_equal(x, y) for x, y in zip(a.weights, b.weights, strict=False))
     assert not np.array_equal(a.weights[0], c.weights[0])
 
 
@@ -93,7 +93,7 @@ def test_scale_leaves_admissible_targets_alone():
     target = random_target(3, [4, 1], seed=0)
     scaled, factor = target.scale_to_assumptions()
     assert factor == 1.0
-    assert all(np.array_equal(a, b) for a, b in zip(scaled.weights, target.weights))
+    assert all(np.array_equal(a, b) for a, b in zip(scaled.weights, target.weights, strict=False))
 
 
 def test_torch_round_trip():
@@ -104,7 +104,7 @@ def test_torch_round_trip():
         np.testing.assert_allclose(module(torch.from_numpy(x)).numpy(), target.forward(x), rtol=1e-12, atol=1e-14)
     back = TargetNetwork.from_torch(module)
     assert isinstance(back, TargetNetwork)
-    assert all(np.array_equal(a, b) for a, b in zip(back.weights, target.weights))
+    assert all(np.array_equal(a, b) for a, b in zip(back.weights, target.weights, strict=False))
 
 
 @pytest.mark.parametrize(
@@ -177,7 +177,7 @@ def test_load_target_files(tmp_path):
     target = random_target(3, [4, 2], seed=3)
     np.savez(tmp_path / "w.npz", W_1=target.weights[0], W_2=target.weights[1])
     loaded = load_target(tmp_path / "w.npz")
-    assert all(np.array_equal(a, b) for a, b in zip(loaded.weights, target.weights))
+    assert all(np.array_equal(a, b) for a, b in zip(loaded.weights, target.weights, strict=False))
     np.savez(tmp_path / "gap.npz", W_1=target.weights[0], W_3=target.weights[1])
     with pytest.raises(TicketFormatError, match="W_1..W_2 expected"):
         load_target(tmp_path / "gap.npz")

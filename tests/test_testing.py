@@ -89,7 +89,9 @@ def test_assert_sup_error_reports_the_point_and_both_outputs():
     net = TargetNetwork([np.array([[0.8]])])  # error 0.3 at x = +-1
     assert_sup_error_at_most(net, target, 0.3, method="exact")
     for method in ("sampled", "adversarial", "exact"):
-        with pytest.raises(AssertionError, match=r"sup error 0\.3 exceeds the bound 0\.25 .* at x = \[-?1\.\].*net\(x\) = .*target\(x\) = "):
+        with pytest.raises(
+            AssertionError, match=r"sup error 0\.3 exceeds the bound 0\.25 .* at x = \[-?1\.\].*net\(x\) = .*target\(x\) = "
+        ):
             assert_sup_error_at_most(net, target, 0.25, method=method)
 
 

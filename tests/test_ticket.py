@@ -12,6 +12,7 @@ import pytest
 import torch
 from hypothesis import given
 from hypothesis import strategies as st
+from strategies import dense_masked_forward, small_tickets
 
 from stronglth import (
     InvalidInputError,
@@ -23,7 +24,6 @@ from stronglth import (
     random_target,
 )
 from stronglth.testing import assert_homogeneous, assert_true_subnetwork
-from strategies import dense_masked_forward, small_tickets
 
 
 def points(d: int, n: int = 16, seed: int = 0) -> np.ndarray:
@@ -42,7 +42,7 @@ def test_forward_compact_torch_and_dense_oracle_agree(ticket):
     np.testing.assert_allclose(out, expected, rtol=1e-12, atol=1e-13)
     assert_homogeneous(ticket)
     # compaction never keeps more units than G has, nor more weights than the ticket
-    assert all(c <= g for c, g in zip(compact.dims, ticket.network.dims))
+    assert all(c <= g for c, g in zip(compact.dims, ticket.network.dims, strict=False))
     assert np.count_nonzero(np.concatenate([w.ravel() for w in compact.weights])) <= ticket.nnz
 
 
@@ -90,12 +90,12 @@ def test_save_load_round_trip(tmp_path_factory, ticket, with_target):
     loaded = Ticket.load(path)
     assert loaded.network == ticket.network
     assert loaded.certified_error == 0.25 and loaded.meta["method"] == "test" and loaded.meta["eps"] == 0.5
-    for a, b in zip(loaded.entries, ticket.entries):
+    for a, b in zip(loaded.entries, ticket.entries, strict=False):
         assert np.array_equal(a.rows, b.rows) and np.array_equal(a.cols, b.cols) and a.vals.tobytes() == b.vals.tobytes()
     x = points(ticket.network.dims[0])
     assert loaded.forward(x).tobytes() == ticket.forward(x).tobytes()
     if with_target:
-        assert all(np.array_equal(a, b) for a, b in zip(loaded.target.weights, target.weights))
+        assert all(np.array_equal(a, b) for a, b in zip(loaded.target.weights, target.weights, strict=False))
     else:
         assert loaded.target is None
 

@@ -16,6 +16,10 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from stronglth._extras import check_installed
+
+check_installed("torch", extra="torch", purpose="stronglth.baselines")
+
 _EXPORTS = {
     "WEIGHT_INITS": "edge_popup",
     "SupermaskLinear": "edge_popup",

@@ -23,6 +23,7 @@ import numpy as np
 import torch
 
 from stronglth import _validate
+from stronglth._extras import missing_extra
 from stronglth.errors import InvalidInputError
 
 __all__ = [
@@ -43,7 +44,14 @@ DATASETS = ("digits", "mnist1d", "mnist", "cifar10")
 _MNIST_MEAN, _MNIST_STD = 0.1307, 0.3081
 _CIFAR_MEAN = (0.4914, 0.4822, 0.4465)
 _CIFAR_STD = (0.2470, 0.2435, 0.2616)
-_IDX_TYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: np.dtype(">i2"), 0x0C: np.dtype(">i4"), 0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8")}
+_IDX_TYPES = {
+    0x08: np.uint8,
+    0x09: np.int8,
+    0x0B: np.dtype(">i2"),
+    0x0C: np.dtype(">i4"),
+    0x0D: np.dtype(">f4"),
+    0x0E: np.dtype(">f8"),
+}
 _CIFAR_RECORD = 1 + 3 * 32 * 32
 
 
@@ -66,7 +74,7 @@ class Dataset:
     def in_features(self) -> int:
         return int(np.prod(self.input_shape))
 
-    def limit(self, train: int | None = None, test: int | None = None, *, seed: int = 0) -> "Dataset":
+    def limit(self, train: int | None = None, test: int | None = None, *, seed: int = 0) -> Dataset:
         """A random subset of at most ``train`` training and ``test`` test examples (``None``: all)."""
         rng = np.random.default_rng(_validate.seed(seed))
 
@@ -81,9 +89,13 @@ class Dataset:
         return replace(self, x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)
 
 
-def _dataset(name: str, x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray, y_test: np.ndarray, classes: int) -> Dataset:
+def _dataset(
+    name: str, x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray, y_test: np.ndarray, classes: int
+) -> Dataset:
     t = lambda a, dt: torch.from_numpy(np.ascontiguousarray(a)).to(dt)  # noqa: E731
-    return Dataset(name, t(x_train, torch.float32), t(y_train, torch.int64), t(x_test, torch.float32), t(y_test, torch.int64), classes)
+    return Dataset(
+        name, t(x_train, torch.float32), t(y_train, torch.int64), t(x_test, torch.float32), t(y_test, torch.int64), classes
+    )
 
 
 def load_digits(*, seed: int = 0, test_fraction: float = 0.25) -> Dataset:
@@ -92,7 +104,7 @@ def load_digits(*, seed: int = 0, test_fraction: float = 0.25) -> Dataset:
     try:
         from sklearn.datasets import load_digits as sk_load_digits
     except ImportError:
-        raise InvalidInputError("the digits data set needs scikit-learn: pip install scikit-learn") from None
+        raise missing_extra("sklearn", "torch", "the digits data set") from None
     bunch = sk_load_digits()
     x, y = bunch.data.astype(np.float64) / 16.0, bunch.target.astype(np.int64)
     order = np.random.default_rng(_validate.seed(seed)).permutation(len(y))
@@ -112,7 +124,7 @@ def load_mnist1d(*, seed: int = 42, num_samples: int = 5000) -> Dataset:
     try:
         from mnist1d.data import get_dataset_args, make_dataset
     except ImportError:
-        raise InvalidInputError("the mnist1d data set needs the mnist1d package: pip install mnist1d") from None
+        raise missing_extra("mnist1d", "torch", "the mnist1d data set") from None
     args = get_dataset_args()
     args.seed = _validate.seed(seed)
     args.num_samples = _validate.positive_int(num_samples, "num_samples")
@@ -229,7 +241,9 @@ def load_cifar10(directory: str | os.PathLike) -> Dataset:
         raise InvalidInputError(f"{directory}: no such data directory")
     train_files = [directory / f"data_batch_{i}.bin" for i in range(1, 6) if (directory / f"data_batch_{i}.bin").is_file()]
     if not train_files or not (directory / "test_batch.bin").is_file():
-        raise InvalidInputError(f"{directory}: expected data_batch_1.bin .. data_batch_5.bin and test_batch.bin (CIFAR-10 binary version)")
+        raise InvalidInputError(
+            f"{directory}: expected data_batch_1.bin .. data_batch_5.bin and test_batch.bin (CIFAR-10 binary version)"
+        )
     train = [read_cifar10_bin(p) for p in train_files]
     x_test, y_test = read_cifar10_bin(directory / "test_batch.bin")
     x_train, y_train = np.concatenate([x for x, _ in train]), np.concatenate([y for _, y in train])

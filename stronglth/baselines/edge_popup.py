@@ -88,7 +88,7 @@ def full_sort_mask(scores: torch.Tensor, density: float) -> torch.Tensor:
     out = torch.empty(n, dtype=scores.dtype, device=scores.device)
     _, index = scores.detach().reshape(-1).abs().sort()
     out[index[: n - k]] = 0
-    out[index[n - k:]] = 1
+    out[index[n - k :]] = 1
     return out.view_as(scores)
 
 
@@ -120,8 +120,14 @@ def layer_generator(seed: int, *index: int) -> torch.Generator:
 
 
 def init_weight(
-    shape: Sequence[int], fan_in: int, init: str, *, generator: torch.Generator, density: float = 1.0,
-    scale_fan: bool = False, dtype: torch.dtype = torch.float32,
+    shape: Sequence[int],
+    fan_in: int,
+    init: str,
+    *,
+    generator: torch.Generator,
+    density: float = 1.0,
+    scale_fan: bool = False,
+    dtype: torch.dtype = torch.float32,
 ) -> torch.Tensor:
     """Frozen weights of one layer, drawn on the CPU with ``generator`` (so every device gets the same).
 
@@ -143,7 +149,9 @@ def init_weight(
     return w.to(dtype)
 
 
-def init_scores(shape: Sequence[int], fan_in: int, *, generator: torch.Generator, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+def init_scores(
+    shape: Sequence[int], fan_in: int, *, generator: torch.Generator, dtype: torch.dtype = torch.float32
+) -> torch.Tensor:
     """Kaiming-uniform scores, as ``nn.init.kaiming_uniform_(s, a=sqrt(5))``: U[-1/sqrt(fan_in), 1/sqrt(fan_in)]."""
     bound = 1.0 / math.sqrt(fan_in)
     return ((torch.rand(tuple(shape), generator=generator, dtype=torch.float64) * 2.0 - 1.0) * bound).to(dtype)
@@ -180,7 +188,7 @@ class _Supermask(nn.Module):
             self._cache = (key, self.weight.detach() * self.mask())
         return self._cache[1]
 
-    def _apply(self, fn: Any, *args: Any, **kwargs: Any) -> "_Supermask":  # .to(device) etc. drop the cache
+    def _apply(self, fn: Any, *args: Any, **kwargs: Any) -> _Supermask:  # .to(device) etc. drop the cache
         self._cache = None
         return super()._apply(fn, *args, **kwargs)
 
@@ -201,9 +209,17 @@ class SupermaskLinear(_Supermask):
     """
 
     def __init__(
-        self, in_features: int, out_features: int, density: float, weight_init: str = "signed_constant", *,
-        scale_fan: bool = False, weight: torch.Tensor | np.ndarray | None = None, seed: int = 0,
-        dtype: torch.dtype = torch.float32, device: Any = None,
+        self,
+        in_features: int,
+        out_features: int,
+        density: float,
+        weight_init: str = "signed_constant",
+        *,
+        scale_fan: bool = False,
+        weight: torch.Tensor | np.ndarray | None = None,
+        seed: int = 0,
+        dtype: torch.dtype = torch.float32,
+        device: Any = None,
     ):
         super().__init__()
         self.in_features = _validate.positive_int(in_features, "in_features")
@@ -211,7 +227,9 @@ class SupermaskLinear(_Supermask):
         shape = (self.out_features, self.in_features)
         weight_gen, score_gen = layer_generator(seed, 0), layer_generator(seed, 1)
         if weight is None:
-            w = init_weight(shape, self.in_features, weight_init, generator=weight_gen, density=density, scale_fan=scale_fan, dtype=dtype)
+            w = init_weight(
+                shape, self.in_features, weight_init, generator=weight_gen, density=density, scale_fan=scale_fan, dtype=dtype
+            )
         else:
             w = torch.as_tensor(weight).to(dtype).clone()
             if tuple(w.shape) != shape:
@@ -231,8 +249,18 @@ class SupermaskConv2d(_Supermask):
     """A bias-free 2-D convolution with frozen weights and a trainable top-k mask (see :class:`SupermaskLinear`)."""
 
     def __init__(
-        self, in_channels: int, out_channels: int, kernel_size: int, density: float, weight_init: str = "signed_constant", *,
-        stride: int = 1, padding: int = 0, scale_fan: bool = False, seed: int = 0, dtype: torch.dtype = torch.float32,
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int,
+        density: float,
+        weight_init: str = "signed_constant",
+        *,
+        stride: int = 1,
+        padding: int = 0,
+        scale_fan: bool = False,
+        seed: int = 0,
+        dtype: torch.dtype = torch.float32,
         device: Any = None,
     ):
         super().__init__()
@@ -242,7 +270,9 @@ class SupermaskConv2d(_Supermask):
         self.stride, self.padding = int(stride), int(padding)
         shape = (self.out_channels, self.in_channels, self.kernel_size, self.kernel_size)
         fan_in = self.in_channels * self.kernel_size**2
-        w = init_weight(shape, fan_in, weight_init, generator=layer_generator(seed, 0), density=density, scale_fan=scale_fan, dtype=dtype)
+        w = init_weight(
+            shape, fan_in, weight_init, generator=layer_generator(seed, 0), density=density, scale_fan=scale_fan, dtype=dtype
+        )
         self.weight_init = weight_init
         self._setup(w.to(device), init_scores(shape, fan_in, generator=layer_generator(seed, 1), dtype=dtype).to(device), density)
 
@@ -250,8 +280,10 @@ class SupermaskConv2d(_Supermask):
         return F.conv2d(x, self.effective_weight(), stride=self.stride, padding=self.padding)
 
     def extra_repr(self) -> str:
-        return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride},"
-                f" padding={self.padding}, init={self.weight_init}" + super().extra_repr())
+        return (
+            f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride},"
+            f" padding={self.padding}, init={self.weight_init}" + super().extra_repr()
+        )
 
 
 def supermask_layers(model: nn.Module) -> list[_Supermask]:

@@ -66,21 +66,45 @@ def _densities(density: float | Sequence[float], layers: int) -> list[float]:
     return [check_density(density)] * layers
 
 
-def _linear(n_in: int, n_out: int, *, mode: str, density: float, weight_init: str, scale_fan: bool, seed: int, index: int,
-            dtype: torch.dtype) -> nn.Module:
+def _linear(
+    n_in: int,
+    n_out: int,
+    *,
+    mode: str,
+    density: float,
+    weight_init: str,
+    scale_fan: bool,
+    seed: int,
+    index: int,
+    dtype: torch.dtype,
+) -> nn.Module:
     if mode == "edge-popup":
         return SupermaskLinear(n_in, n_out, density, weight_init, scale_fan=scale_fan, seed=_layer_seed(seed, index), dtype=dtype)
     layer = nn.Linear(n_in, n_out, bias=False, dtype=dtype)
     with torch.no_grad():
-        layer.weight.copy_(init_weight((n_out, n_in), n_in, "kaiming_normal", generator=layer_generator(seed, index, 0), dtype=dtype))
+        layer.weight.copy_(
+            init_weight((n_out, n_in), n_in, "kaiming_normal", generator=layer_generator(seed, index, 0), dtype=dtype)
+        )
     return layer
 
 
-def _conv(c_in: int, c_out: int, kernel: int, padding: int, *, mode: str, density: float, weight_init: str, scale_fan: bool,
-          seed: int, index: int) -> nn.Module:
+def _conv(
+    c_in: int,
+    c_out: int,
+    kernel: int,
+    padding: int,
+    *,
+    mode: str,
+    density: float,
+    weight_init: str,
+    scale_fan: bool,
+    seed: int,
+    index: int,
+) -> nn.Module:
     if mode == "edge-popup":
-        return SupermaskConv2d(c_in, c_out, kernel, density, weight_init, padding=padding, scale_fan=scale_fan,
-                               seed=_layer_seed(seed, index))
+        return SupermaskConv2d(
+            c_in, c_out, kernel, density, weight_init, padding=padding, scale_fan=scale_fan, seed=_layer_seed(seed, index)
+        )
     layer = nn.Conv2d(c_in, c_out, kernel, padding=padding, bias=False)
     with torch.no_grad():
         fan_in = c_in * kernel * kernel
@@ -99,8 +123,16 @@ def _check_mode(mode: str) -> str:
 
 
 def mlp(
-    in_features: int, widths: Sequence[int], num_classes: int, *, mode: str = "edge-popup", density: float | Sequence[float] = 0.5,
-    weight_init: str = "signed_constant", scale_fan: bool = False, seed: int = 0, dtype: str = "float32",
+    in_features: int,
+    widths: Sequence[int],
+    num_classes: int,
+    *,
+    mode: str = "edge-popup",
+    density: float | Sequence[float] = 0.5,
+    weight_init: str = "signed_constant",
+    scale_fan: bool = False,
+    seed: int = 0,
+    dtype: str = "float32",
 ) -> nn.Sequential:
     """``Flatten, Linear(in, w_1), ReLU, ..., Linear(w_last, classes)``, bias-free; ``density`` per layer or one for all."""
     _check_mode(mode)
@@ -109,21 +141,51 @@ def mlp(
     dims += [_validate.positive_int(num_classes, "num_classes")]
     densities = _densities(density, len(dims) - 1)
     layers: list[nn.Module] = [nn.Flatten()]
-    for i, (n_in, n_out) in enumerate(zip(dims[:-1], dims[1:])):
-        layers.append(_linear(n_in, n_out, mode=mode, density=densities[i], weight_init=weight_init, scale_fan=scale_fan, seed=seed,
-                              index=i, dtype=_DTYPES[dtype]))
+    for i, (n_in, n_out) in enumerate(zip(dims[:-1], dims[1:], strict=False)):
+        layers.append(
+            _linear(
+                n_in,
+                n_out,
+                mode=mode,
+                density=densities[i],
+                weight_init=weight_init,
+                scale_fan=scale_fan,
+                seed=seed,
+                index=i,
+                dtype=_DTYPES[dtype],
+            )
+        )
         if i < len(dims) - 2:
             layers.append(nn.ReLU())
     model = nn.Sequential(*layers)
-    model.config = {"arch": "mlp", "in_features": dims[0], "widths": dims[1:-1], "num_classes": dims[-1], "mode": mode,
-                    "density": density if isinstance(density, (int, float)) else list(density), "weight_init": weight_init,
-                    "scale_fan": scale_fan, "seed": seed, "dtype": dtype}
+    model.config = {
+        "arch": "mlp",
+        "in_features": dims[0],
+        "widths": dims[1:-1],
+        "num_classes": dims[-1],
+        "mode": mode,
+        "density": density if isinstance(density, (int, float)) else list(density),
+        "weight_init": weight_init,
+        "scale_fan": scale_fan,
+        "seed": seed,
+        "dtype": dtype,
+    }
     return model
 
 
 def conv_net(
-    depth: int, *, in_channels: int = 3, image_size: int = 32, num_classes: int = 10, width: float = 1.0, mode: str = "edge-popup",
-    density: float = 0.5, weight_init: str = "signed_constant", scale_fan: bool = False, batch_norm: bool = True, seed: int = 0,
+    depth: int,
+    *,
+    in_channels: int = 3,
+    image_size: int = 32,
+    num_classes: int = 10,
+    width: float = 1.0,
+    mode: str = "edge-popup",
+    density: float = 0.5,
+    weight_init: str = "signed_constant",
+    scale_fan: bool = False,
+    batch_norm: bool = True,
+    seed: int = 0,
 ) -> nn.Sequential:
     """Conv-``depth`` (2, 4 or 6) of Frankle & Carbin, channels and hidden widths times ``width``."""
     _check_mode(mode)
@@ -134,7 +196,9 @@ def conv_net(
     check_density(density)
     size = _validate.positive_int(image_size, "image_size")
     if size % 2 ** (depth // 2):
-        raise ShapeError(f"Conv-{depth} halves the image {depth // 2} times: image_size {size} must be a multiple of {2 ** (depth // 2)}")
+        raise ShapeError(
+            f"Conv-{depth} halves the image {depth // 2} times: image_size {size} must be a multiple of {2 ** (depth // 2)}"
+        )
     channels = [max(1, round(c * width)) for c in (64, 128, 256)[: depth // 2]]
     hidden = max(1, round(256 * width))
     kw = dict(mode=mode, density=density, weight_init=weight_init, scale_fan=scale_fan, seed=seed)
@@ -150,18 +214,34 @@ def conv_net(
         layers.append(nn.MaxPool2d(2))
         size //= 2
     layers.append(nn.Flatten())
-    for n_in, n_out in ((c_in * size * size, hidden), (hidden, hidden), (hidden, _validate.positive_int(num_classes, "num_classes"))):
+    for n_in, n_out in (
+        (c_in * size * size, hidden),
+        (hidden, hidden),
+        (hidden, _validate.positive_int(num_classes, "num_classes")),
+    ):
         layers.append(_linear(n_in, n_out, index=index, dtype=torch.float32, **kw))
         layers.append(nn.ReLU())
         index += 1
     model = nn.Sequential(*layers[:-1])
-    model.config = {"arch": f"conv{depth}", "in_channels": in_channels, "image_size": image_size, "num_classes": num_classes,
-                    "width": width, "mode": mode, "density": density, "weight_init": weight_init, "scale_fan": scale_fan,
-                    "batch_norm": batch_norm, "seed": seed}
+    model.config = {
+        "arch": f"conv{depth}",
+        "in_channels": in_channels,
+        "image_size": image_size,
+        "num_classes": num_classes,
+        "width": width,
+        "mode": mode,
+        "density": density,
+        "weight_init": weight_init,
+        "scale_fan": scale_fan,
+        "batch_norm": batch_norm,
+        "seed": seed,
+    }
     return model
 
 
-def weight_scales(network: Any, density: float | Sequence[float], weight_scale: float | str | Sequence[float] = 1.0) -> list[float]:
+def weight_scales(
+    network: Any, density: float | Sequence[float], weight_scale: float | str | Sequence[float] = 1.0
+) -> list[float]:
     """One factor per matrix of G: a number for all, one per matrix, or ``"auto"``: ``sqrt(6 / (density_t
     fan_in_t))``, the factor that gives the kept U[-1, 1] weights Kaiming's variance ``2 / kept fan-in``
     (as Ramanujan et al.'s scaled signed constant does). Since the networks are positively homogeneous,
@@ -171,7 +251,7 @@ def weight_scales(network: Any, density: float | Sequence[float], weight_scale: 
         # ("calibrated" is resolved by stronglth.baselines.tasks.approximate_target, which needs the target)
         if weight_scale != "auto":
             raise InvalidInputError(f"weight_scale must be a positive number, a list of them, or 'auto'; got {weight_scale!r}")
-        return [float(np.sqrt(6.0 / (d * cols))) for d, (_, cols) in zip(densities, network.shapes)]
+        return [float(np.sqrt(6.0 / (d * cols))) for d, (_, cols) in zip(densities, network.shapes, strict=False)]
     if isinstance(weight_scale, (Sequence, np.ndarray)):
         if len(weight_scale) != network.depth:
             raise InvalidInputError(f"weight_scale has {len(weight_scale)} entries, G has {network.depth} matrices")
@@ -180,7 +260,11 @@ def weight_scales(network: Any, density: float | Sequence[float], weight_scale: 
 
 
 def from_random_network(
-    network: Any, density: float | Sequence[float], *, weight_scale: float | str | Sequence[float] = 1.0, seed: int = 0,
+    network: Any,
+    density: float | Sequence[float],
+    *,
+    weight_scale: float | str | Sequence[float] = 1.0,
+    seed: int = 0,
     dtype: str = "float64",
 ) -> nn.Sequential:
     """Supermask MLP over G: layer ``t`` has G's ``M_t`` as frozen weights (times :func:`weight_scales`;
@@ -202,10 +286,15 @@ def from_random_network(
         if t < network.depth:
             layers.append(nn.ReLU())
     model = nn.Sequential(*layers)
-    model.config = {"arch": "random_network", "shapes": [list(s) for s in network.shapes], "network_seed": network.seed,
-                    "density": density if isinstance(density, (int, float)) else list(density),
-                    "weight_scale": weight_scale if isinstance(weight_scale, (int, float, str)) else list(weight_scale),
-                    "seed": seed, "dtype": dtype}
+    model.config = {
+        "arch": "random_network",
+        "shapes": [list(s) for s in network.shapes],
+        "network_seed": network.seed,
+        "density": density if isinstance(density, (int, float)) else list(density),
+        "weight_scale": weight_scale if isinstance(weight_scale, (int, float, str)) else list(weight_scale),
+        "seed": seed,
+        "dtype": dtype,
+    }
     return model
 
 
@@ -226,7 +315,8 @@ def build_model(config: dict[str, Any]) -> nn.Sequential:
 
 
 def save_model(model: nn.Module, path: str | os.PathLike) -> Path:
-    """Write ``{format, config (JSON), state_dict}`` with ``torch.save`` (tensors and strings only: loadable with ``weights_only=True``)."""
+    """Write ``{format, config (JSON), state_dict}`` with ``torch.save``, atomically (tensors and
+    strings only: loadable with ``weights_only=True``)."""
     config = getattr(model, "config", None)
     if config is None:
         raise InvalidInputError("model has no .config: build it with mlp(), conv_net() or from_random_network()")
@@ -246,7 +336,9 @@ def load_model(path: str | os.PathLike, *, map_location: Any = "cpu") -> nn.Sequ
     try:
         blob = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as exc:  # torch raises several unrelated types for foreign files
-        raise TicketFormatError(f"{path}: not a model file readable with weights_only=True ({type(exc).__name__}: {exc})") from None
+        raise TicketFormatError(
+            f"{path}: not a model file readable with weights_only=True ({type(exc).__name__}: {exc})"
+        ) from None
     if not isinstance(blob, dict) or blob.get("format") != MODEL_FORMAT:
         raise TicketFormatError(f"{path}: not a {MODEL_FORMAT} file")
     model = build_model(json.loads(blob["config"]))
@@ -272,7 +364,9 @@ def export_sequential(model: nn.Module) -> nn.Sequential:
         elif isinstance(m, nn.ReLU):
             layers.append(nn.ReLU())
         else:
-            raise InvalidInputError(f"export_sequential: only Linear/ReLU MLPs export to a ReLU network, found {type(m).__name__}")
+            raise InvalidInputError(
+                f"export_sequential: only Linear/ReLU MLPs export to a ReLU network, found {type(m).__name__}"
+            )
     return nn.Sequential(*layers)
 
 
@@ -289,7 +383,9 @@ def kept_weights(model: nn.Module) -> int:
 
 def prunable_weights(model: nn.Module) -> int:
     """All weights of the model's linear and convolutional layers (the denominator of its density)."""
-    return sum(m.weight.numel() for m in model.modules() if isinstance(m, (SupermaskLinear, SupermaskConv2d, nn.Linear, nn.Conv2d)))
+    return sum(
+        m.weight.numel() for m in model.modules() if isinstance(m, (SupermaskLinear, SupermaskConv2d, nn.Linear, nn.Conv2d))
+    )
 
 
 def parameter_count(model: nn.Module) -> int:

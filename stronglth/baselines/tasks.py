@@ -91,14 +91,15 @@ def masked_network(model: nn.Module, network: Any, *, weight_scale: Any = 1.0) -
         raise InvalidInputError(f"the model has {len(layers)} supermask layers, G has {network.depth} matrices")
     scales = weight_scales(network, [layer.density for layer in layers], weight_scale)
     weights = []
-    for t, (layer, scale) in enumerate(zip(layers, scales), start=1):
+    for t, (layer, scale) in enumerate(zip(layers, scales, strict=False), start=1):
         mask = layer.mask().detach().cpu().numpy().astype(bool)
         weights.append(np.where(mask, network.dense(t) * scale if scale != 1.0 else network.dense(t), 0.0))
     return compact(weights)
 
 
-def _resolve_scales(network: Any, density: Any, weight_scale: Any, reference: nn.Module, *, seed: int, dtype: str,
-                    device: torch.device) -> list[float]:
+def _resolve_scales(
+    network: Any, density: Any, weight_scale: Any, reference: nn.Module, *, seed: int, dtype: str, device: torch.device
+) -> list[float]:
     """:func:`weight_scales`, plus ``"calibrated"``: ``"auto"`` with the last factor set so that the
     initial masked network's root-mean-square output on the ball equals the target's."""
     if not (isinstance(weight_scale, str) and weight_scale == "calibrated"):
@@ -149,15 +150,25 @@ def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, batch_size: 
     device = next(model.parameters()).device
     correct = 0
     for start in range(0, len(y), batch_size):
-        logits = model(x[start:start + batch_size].to(device))
-        correct += int((logits.argmax(dim=1).cpu() == y[start:start + batch_size]).sum())
+        logits = model(x[start : start + batch_size].to(device))
+        correct += int((logits.argmax(dim=1).cpu() == y[start : start + batch_size]).sum())
     return correct / max(1, len(y))
 
 
 def train_classifier(
-    model: nn.Module, data: Any, *, epochs: int = 20, batch_size: int = 128, lr: float = 0.1, momentum: float = 0.9,
-    weight_decay: float = 5e-4, optimizer: str = "sgd", seed: int = 0, device: str | torch.device = "auto",
-    progress: bool = True, desc: str | None = None,
+    model: nn.Module,
+    data: Any,
+    *,
+    epochs: int = 20,
+    batch_size: int = 128,
+    lr: float = 0.1,
+    momentum: float = 0.9,
+    weight_decay: float = 5e-4,
+    optimizer: str = "sgd",
+    seed: int = 0,
+    device: str | torch.device = "auto",
+    progress: bool = True,
+    desc: str | None = None,
 ) -> TrainResult:
     """Cross-entropy training of the trainable parameters (the scores of a supermask model, the
     weights of a dense one), cosine learning rate over all steps, batches from a seeded permutation."""
@@ -184,7 +195,7 @@ def train_classifier(
         order = torch.randperm(n, generator=generator).to(device)
         total, count = 0.0, 0
         for start in range(0, n, batch_size):
-            index = order[start:start + batch_size]
+            index = order[start : start + batch_size]
             loss = F.cross_entropy(model(x_train[index]), y_train[index])
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -196,8 +207,13 @@ def train_classifier(
         bar.set_postfix(loss=f"{loss_value:.3f}")
     seconds = time.perf_counter() - started
     return TrainResult(
-        test_accuracy=evaluate(model, data.x_test, data.y_test), train_accuracy=evaluate(model, data.x_train, data.y_train),
-        final_loss=loss_value, kept=kept_weights(model), total=prunable_weights(model), seconds=seconds, epochs=epochs,
+        test_accuracy=evaluate(model, data.x_test, data.y_test),
+        train_accuracy=evaluate(model, data.x_train, data.y_train),
+        final_loss=loss_value,
+        kept=kept_weights(model),
+        total=prunable_weights(model),
+        seconds=seconds,
+        epochs=epochs,
         device=str(device),
     )
 
@@ -205,8 +221,16 @@ def train_classifier(
 # -- (a) approximating a target ------------------------------------------------------------------
 
 
-def sup_errors(net: Any, target: Any, *, samples: int = 100_000, adversarial: bool = True, exact: bool = False,
-               time_limit: float = 60.0, seed: int = 0) -> dict[str, float | None]:
+def sup_errors(
+    net: Any,
+    target: Any,
+    *,
+    samples: int = 100_000,
+    adversarial: bool = True,
+    exact: bool = False,
+    time_limit: float = 60.0,
+    seed: int = 0,
+) -> dict[str, float | None]:
     """Sampled, adversarial and (optionally) exact sup error of ``net`` against ``target`` (:mod:`stronglth.verification`)."""
     from stronglth.verification import adversarial_error, exact_error, sampled_error
 
@@ -246,16 +270,40 @@ class ApproximationResult:
         return float(np.prod(self.weight_scales)) if self.weight_scales else 1.0
 
     def row(self) -> dict[str, Any]:
-        return {"method": "edge-popup", "block_size": self.block_sizes[0], "g_parameters": self.total, "nnz": self.kept,
-                "density": self.density, "train_mse": self.final_loss, **self.errors, "certified_error": None,
-                "output_factor": self.output_factor, "seconds": self.seconds}
+        return {
+            "method": "edge-popup",
+            "block_size": self.block_sizes[0],
+            "g_parameters": self.total,
+            "nnz": self.kept,
+            "density": self.density,
+            "train_mse": self.final_loss,
+            **self.errors,
+            "certified_error": None,
+            "output_factor": self.output_factor,
+            "seconds": self.seconds,
+        }
 
 
 def approximate_target(
-    target: Any, *, block_sizes: Sequence[int], density: float | Sequence[float], seed: int, steps: int = 2000,
-    batch_size: int = 256, lr: float = 1e-3, momentum: float = 0.9, weight_decay: float = 0.0, optimizer: str = "adam",
-    weight_scale: float | str = "calibrated", samples: int = 100_000, adversarial: bool = True, exact: bool = False, time_limit: float = 60.0,
-    dtype: str = "float32", device: str | torch.device = "auto", progress: bool = True,
+    target: Any,
+    *,
+    block_sizes: Sequence[int],
+    density: float | Sequence[float],
+    seed: int,
+    steps: int = 2000,
+    batch_size: int = 256,
+    lr: float = 1e-3,
+    momentum: float = 0.9,
+    weight_decay: float = 0.0,
+    optimizer: str = "adam",
+    weight_scale: float | str = "calibrated",
+    samples: int = 100_000,
+    adversarial: bool = True,
+    exact: bool = False,
+    time_limit: float = 60.0,
+    dtype: str = "float32",
+    device: str | torch.device = "auto",
+    progress: bool = True,
 ) -> ApproximationResult:
     """Edge-popup inside ``G = RandomNetwork.for_target(target, block_sizes, seed=seed)``.
 
@@ -266,9 +314,10 @@ def approximate_target(
     ``"auto"`` with the last factor matching the initial output's scale to the target's. On G's raw
     U[-1, 1] values the initial output is orders of magnitude larger than an admissible target's, the
     first steps kill every path, and the straight-through gradient of a dead network is zero: edge-popup
-    then returns the zero network (experiments/results/construction_vs_edge_popup.md). The final mask is exported as a bias-free ReLU network and its sup error
-    over the ball measured with :mod:`stronglth.verification` (``samples`` sphere points, gradient ascent, and
-    the exact method when ``exact``). Training runs in ``dtype``; the exported network is always
+    then returns the zero network (experiments/results/construction-vs-edge-popup/). The final mask is
+    exported as a bias-free ReLU network and its sup error over the ball measured with
+    :mod:`stronglth.verification` (``samples`` sphere points, gradient ascent, and the exact method
+    when ``exact``). Training runs in ``dtype``; the exported network is always
     ``mask * M_t`` with G's float64 values (:func:`masked_network`).
     """
     from tqdm.auto import tqdm
@@ -311,15 +360,32 @@ def approximate_target(
     errors = sup_errors(exported, target, samples=samples, adversarial=adversarial, exact=exact, time_limit=time_limit, seed=seed)
     layers = supermask_layers(model)
     return ApproximationResult(
-        model=model, network=exported, block_sizes=tuple(int(k) for k in block_sizes), kept=sum(m.k for m in layers),
-        total=network.parameter_count, layer_kept=[m.k for m in layers], final_loss=final, errors=errors, seconds=seconds,
-        device=str(device), losses=losses, weight_scales=scales,
+        model=model,
+        network=exported,
+        block_sizes=tuple(int(k) for k in block_sizes),
+        kept=sum(m.k for m in layers),
+        total=network.parameter_count,
+        layer_kept=[m.k for m in layers],
+        final_loss=final,
+        errors=errors,
+        seconds=seconds,
+        device=str(device),
+        losses=losses,
+        weight_scales=scales,
     )
 
 
 def construction_errors(
-    target: Any, *, block_sizes: Sequence[int], seed: int, eps: float = 0.1, method: str = "malach", samples: int = 100_000,
-    adversarial: bool = True, exact: bool = False, time_limit: float = 60.0,
+    target: Any,
+    *,
+    block_sizes: Sequence[int],
+    seed: int,
+    eps: float = 0.1,
+    method: str = "malach",
+    samples: int = 100_000,
+    adversarial: bool = True,
+    exact: bool = False,
+    time_limit: float = 60.0,
 ) -> tuple[Any, dict[str, Any]]:
     """A construction's ticket in the same G (same seed and block sizes) and the same measurements as
     :func:`approximate_target`, plus its certified bound and per-matrix densities."""
@@ -331,7 +397,16 @@ def construction_errors(
     errors = sup_errors(ticket, target, samples=samples, adversarial=adversarial, exact=exact, time_limit=time_limit, seed=seed)
     shapes = ticket.network.shapes
     layer_density = [len(ticket.kept(t)) / (r * c) for t, (r, c) in enumerate(shapes, start=1)]
-    row = {"method": method, "block_size": int(block_sizes[0]), "g_parameters": ticket.network.parameter_count, "nnz": ticket.nnz,
-           "density": ticket.density, "train_mse": None, **errors, "certified_error": ticket.certified_error, "seconds": seconds,
-           "layer_density": layer_density}
+    row = {
+        "method": method,
+        "block_size": int(block_sizes[0]),
+        "g_parameters": ticket.network.parameter_count,
+        "nnz": ticket.nnz,
+        "density": ticket.density,
+        "train_mse": None,
+        **errors,
+        "certified_error": ticket.certified_error,
+        "seconds": seconds,
+        "layer_density": layer_density,
+    }
     return ticket, row

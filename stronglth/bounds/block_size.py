@@ -17,8 +17,8 @@ from fractions import Fraction
 import numpy as np
 
 from stronglth import _validate
+from stronglth.bounds.probability import RULES, hit_probability, worst_case_probability
 from stronglth.errors import InvalidInputError
-from stronglth.bounds.probability import RULES, hit_probability, matching_probability, worst_case_probability
 
 __all__ = [
     "per_weight_tolerance",
@@ -57,10 +57,7 @@ def per_weight_tolerance(dims, eps, *, negative_half_everywhere=False) -> tuple[
 
 def _layer_events(dims, negative_half_everywhere) -> tuple[int, ...]:
     l = len(dims) - 1
-    return tuple(
-        dims[i] * dims[i - 1] * (2 if (i == 1 or negative_half_everywhere) else 1)
-        for i in range(1, l + 1)
-    )
+    return tuple(dims[i] * dims[i - 1] * (2 if (i == 1 or negative_half_everywhere) else 1) for i in range(1, l + 1))
 
 
 def event_count(dims, *, negative_half_everywhere=False) -> int:
@@ -103,9 +100,7 @@ def block_size_for(p, n_events, delta) -> int:
     target = math.log(n_events) - math.log(delta)  # > 0 since n_events >= 1 > delta
     k_float = target / -log_rate
     if not math.isfinite(k_float) or k_float > 2.0**62:
-        raise InvalidInputError(
-            f"p={p!r} is too small: block size ln(n_events/delta)/p would be {k_float:.3g}"
-        )
+        raise InvalidInputError(f"p={p!r} is too small: block size ln(n_events/delta)/p would be {k_float:.3g}")
 
     def ok(k: int) -> bool:
         lhs = k * log_rate + target  # ln(n_events (1-p)^k / delta)
@@ -124,9 +119,7 @@ def block_size_for(p, n_events, delta) -> int:
     return int(k)
 
 
-def theorem_block_sizes(
-    dims, eps, delta, *, rule="best", negative_half_everywhere=False
-) -> tuple[int, ...]:
+def theorem_block_sizes(dims, eps, delta, *, rule="best", negative_half_everywhere=False) -> tuple[int, ...]:
     """A-priori block sizes ``k_i`` of docs/theory.md §4 for every admissible target of shape ``dims``.
 
     ``k_i >= ln(N_ev / delta) / (-ln(1 - p_i))`` with ``p_i =``
@@ -141,23 +134,18 @@ def theorem_block_sizes(
     etas = per_weight_tolerance(dims, eps, negative_half_everywhere=negative_half_everywhere)
     n_ev = event_count(dims, negative_half_everywhere=negative_half_everywhere)
     return tuple(
-        block_size_for(worst_case_probability(eta, wm, rule), n_ev, delta)
-        for eta, wm in zip(etas, max_weight(dims))
+        block_size_for(worst_case_probability(eta, wm, rule), n_ev, delta) for eta, wm in zip(etas, max_weight(dims), strict=True)
     )
 
 
 def _check_weights(weights) -> tuple[list[np.ndarray], tuple[int, ...]]:
     if isinstance(weights, np.ndarray) or not isinstance(weights, Sequence) or len(weights) == 0:
-        raise InvalidInputError(
-            f"weights must be a non-empty list of 2-D arrays W_1..W_l, got {type(weights).__name__}"
-        )
+        raise InvalidInputError(f"weights must be a non-empty list of 2-D arrays W_1..W_l, got {type(weights).__name__}")
     mats = []
     for i, w in enumerate(weights, start=1):
         arr = _validate.float_array(w, f"weights[{i - 1}] (W_{i})")
         if arr.ndim != 2 or arr.shape[0] == 0 or arr.shape[1] == 0:
-            raise InvalidInputError(
-                f"W_{i} must be a non-empty 2-D array, got shape {arr.shape}"
-            )
+            raise InvalidInputError(f"W_{i} must be a non-empty 2-D array, got shape {arr.shape}")
         if not np.all(np.isfinite(arr)):
             raise InvalidInputError(f"W_{i} must be finite")
         mats.append(arr)
@@ -185,7 +173,7 @@ def instance_block_sizes(weights, eps, delta, *, negative_half_everywhere=False)
     etas = per_weight_tolerance(dims, eps, negative_half_everywhere=negative_half_everywhere)
     n_ev = event_count(dims, negative_half_everywhere=negative_half_everywhere)
     out = []
-    for i, (w, eta) in enumerate(zip(mats, etas), start=1):
+    for i, (w, eta) in enumerate(zip(mats, etas, strict=False), start=1):
         p = float(np.min(hit_probability(w, eta)))
         if p <= 0.0:
             worst = float(np.max(np.abs(w)))
@@ -197,9 +185,7 @@ def instance_block_sizes(weights, eps, delta, *, negative_half_everywhere=False)
     return tuple(out)
 
 
-def failure_probability(
-    dims, block_sizes, eps, *, rule="best", negative_half_everywhere=False
-) -> float:
+def failure_probability(dims, block_sizes, eps, *, rule="best", negative_half_everywhere=False) -> float:
     """Union bound on the probability that the construction misses some event (docs/theory.md §4).
 
     ``sum_i N_i (1 - p_i)^{k_i}``, capped at 1, where ``N_1 = 2 n_1 n_0``, ``N_i = n_i n_{i-1}``
@@ -213,13 +199,11 @@ def failure_probability(
     if isinstance(block_sizes, (str, bytes)) or not isinstance(block_sizes, (Sequence, np.ndarray)):
         raise InvalidInputError(f"block_sizes must be a sequence of l={l} integers, got {block_sizes!r}")
     if len(block_sizes) != l:
-        raise InvalidInputError(
-            f"block_sizes has length {len(block_sizes)} but dims describe l={l} layers"
-        )
+        raise InvalidInputError(f"block_sizes has length {len(block_sizes)} but dims describe l={l} layers")
     ks = [_validate.positive_int(k, f"block_sizes[{i}]") for i, k in enumerate(block_sizes)]
     etas = per_weight_tolerance(dims, eps, negative_half_everywhere=negative_half_everywhere)
     total = 0.0
-    for n_i, k, eta, wm in zip(_layer_events(dims, negative_half_everywhere), ks, etas, max_weight(dims)):
+    for n_i, k, eta, wm in zip(_layer_events(dims, negative_half_everywhere), ks, etas, max_weight(dims), strict=False):
         p = worst_case_probability(eta, wm, rule)
         miss = 0.0 if p >= 1.0 else math.exp(k * math.log1p(-p))
         total += n_i * miss
@@ -236,5 +220,3 @@ def nnz_bound(dims) -> int:
 
 
 # --------------------------------------------------------------------------- a-posteriori bound
-
-

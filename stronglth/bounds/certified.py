@@ -3,10 +3,6 @@ constructed ticket and the recursion ``E_i = s_i E_{i-1} + c_i (R_{i-1} + E_{i-1
 
 from __future__ import annotations
 
-import math
-from collections.abc import Sequence
-from fractions import Fraction
-
 import numpy as np
 
 from stronglth import _validate
@@ -30,9 +26,7 @@ def layer_error_constant(d_plus, d_minus=None) -> float:
     else:
         dm = _validate.float_array(d_minus, "d_minus")
         if dm.ndim != 2 or dm.shape != dp.shape:
-            raise InvalidInputError(
-                f"d_minus must have the shape of d_plus {dp.shape}, got shape {dm.shape}"
-            )
+            raise InvalidInputError(f"d_minus must have the shape of d_plus {dp.shape}, got shape {dm.shape}")
         stack = np.hstack([dp, dm])
     if not np.all(np.isfinite(stack)):
         raise InvalidInputError("d_plus and d_minus must be finite")
@@ -45,9 +39,7 @@ def _check_trace_args(spectral_norms, layer_constants) -> tuple[np.ndarray, np.n
     if s.ndim != 1 or c.ndim != 1:
         raise InvalidInputError("spectral_norms and layer_constants must be 1-D sequences")
     if s.shape != c.shape:
-        raise InvalidInputError(
-            f"spectral_norms has length {s.size} but layer_constants has length {c.size}"
-        )
+        raise InvalidInputError(f"spectral_norms has length {s.size} but layer_constants has length {c.size}")
     if s.size == 0:
         raise InvalidInputError("spectral_norms and layer_constants must not be empty")
     if not (np.all(s >= 0) and np.all(np.isfinite(s))):
@@ -67,7 +59,7 @@ def certified_error_trace(spectral_norms, layer_constants) -> tuple[float, ...]:
     s, c = _check_trace_args(spectral_norms, layer_constants)
     e, r = 0.0, 1.0
     out = []
-    for s_i, c_i in zip(s.tolist(), c.tolist()):
+    for s_i, c_i in zip(s.tolist(), c.tolist(), strict=False):
         e, r = s_i * e + c_i * (r + e), s_i * r
         out.append(float(e))
     return tuple(out)

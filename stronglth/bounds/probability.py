@@ -8,10 +8,6 @@ the gadget, docs/theory.md §2). The product of two independent ``U[0, 1]`` has 
 
 from __future__ import annotations
 
-import math
-from collections.abc import Sequence
-from fractions import Fraction
-
 import numpy as np
 
 from stronglth import _validate
@@ -91,9 +87,7 @@ def _cdf_increment(a: np.ndarray, eta: np.ndarray) -> np.ndarray:
     h = _window_length(a, eta)
     hi = np.minimum(a + eta, 1.0)
     with np.errstate(divide="ignore"):
-        neg_log_hi = np.where(
-            hi < 0.5, -np.log(np.where(hi > 0.0, hi, 1.0)), -np.log1p(np.minimum((a - 1.0) + eta, 0.0))
-        )
+        neg_log_hi = np.where(hi < 0.5, -np.log(np.where(hi > 0.0, hi, 1.0)), -np.log1p(np.minimum((a - 1.0) + eta, 0.0)))
     term1 = h * neg_log_hi
     lo_safe = np.where(lo > 0.0, lo, 1.0)
     with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
@@ -158,5 +152,3 @@ def worst_case_probability(eta, w_max, rule="best"):
     p0 = np.asarray(f(np.zeros_like(w_max), eta))
     p1 = np.asarray(f(w_max, eta))
     return _out(np.minimum(p0, p1))
-
-

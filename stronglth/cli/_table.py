@@ -18,10 +18,10 @@ def table(rows: Sequence[tuple[str, str]]) -> str:
 
 def columns(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     """A right-aligned table with a header line and a rule under it."""
-    widths = [max(len(str(c)) for c in col) for col in zip(header, *rows)]
+    widths = [max(len(str(c)) for c in col) for col in zip(header, *rows, strict=False)]
 
     def line(cells: Sequence[str]) -> str:
-        return "  " + "  ".join(f"{str(c):>{w}}" for c, w in zip(cells, widths))
+        return "  " + "  ".join(f"{str(c):>{w}}" for c, w in zip(cells, widths, strict=False))
 
     return "\n".join([line(header), "  " + "  ".join("-" * w for w in widths)] + [line(r) for r in rows])
 
@@ -32,7 +32,12 @@ def ticket_table(ticket: Ticket, *, seconds: float, samples: int = 100_000) -> s
     sampled, _ = sampled_error(ticket, ticket.target, n=samples, seed=0)
     eps = ticket.meta.get("eps")
     rows = [
-        ("method", f"{ticket.meta.get('method')} (rule {ticket.meta.get('rule')})" if ticket.meta.get("rule") else str(ticket.meta.get("method"))),
+        (
+            "method",
+            f"{ticket.meta.get('method')} (rule {ticket.meta.get('rule')})"
+            if ticket.meta.get("rule")
+            else str(ticket.meta.get("method")),
+        ),
         ("target dims", " x ".join(str(n) for n in ticket.target.dims)),
         ("block sizes k_i", ", ".join(f"{k:,}" for k in ticket.meta.get("block_sizes", []))),
         ("G widths", " x ".join(f"{n:,}" for n in net.dims)),

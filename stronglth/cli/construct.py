@@ -20,7 +20,9 @@ def _parse_block_sizes(text: str):
     try:
         return [int(k) for k in text.split(",")]
     except ValueError:
-        raise argparse.ArgumentTypeError(f"block sizes must be 'theorem', 'instance' or integers like 100,200,50; got {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"block sizes must be 'theorem', 'instance' or integers like 100,200,50; got {text!r}"
+        ) from None
 
 
 def _cmd_construct(args: argparse.Namespace) -> int:
@@ -28,8 +30,12 @@ def _cmd_construct(args: argparse.Namespace) -> int:
     if args.out is not None and not args.out.endswith(".npz"):
         raise InvalidInputError(f"--out must name a .npz file, got {args.out!r}")
     options = dict(
-        delta=args.delta, seed=args.seed, negative_half_everywhere=args.negative_half_everywhere,
-        on_failure=args.on_failure, jobs=args.jobs, progress=None if not args.quiet else False,
+        delta=args.delta,
+        seed=args.seed,
+        negative_half_everywhere=args.negative_half_everywhere,
+        on_failure=args.on_failure,
+        jobs=args.jobs,
+        progress=None if not args.quiet else False,
     )
     if args.method == "malach":
         if args.eta is not None:
@@ -56,11 +62,17 @@ def add_parser(subparsers: Any) -> None:
     con.add_argument("--eta", type=float, help="subsetsum only: the per-weight tolerance, instead of deriving it from --eps")
     con.add_argument("--delta", type=float, default=0.05, help="failure probability the block sizes allow (default 0.05)")
     con.add_argument("--seed", type=int, default=0, help="seed of the random network G (default 0)")
-    con.add_argument("--block-sizes", type=_parse_block_sizes, default=None,
-                     help="malach: theorem | instance | k1,k2,... (default theorem); subsetsum: auto | k1,k2,... (default auto)")
+    con.add_argument(
+        "--block-sizes",
+        type=_parse_block_sizes,
+        default=None,
+        help="malach: theorem | instance | k1,k2,... (default theorem); subsetsum: auto | k1,k2,... (default auto)",
+    )
     con.add_argument("--rule", default="best", choices=["best", "matching"], help="gadget rule (default best)")
     con.add_argument("--negative-half-everywhere", action="store_true", help="keep the N half in every layer, not only the first")
-    con.add_argument("--on-failure", default="raise", choices=["raise", "best_effort"], help="when a block has no acceptable unit")
+    con.add_argument(
+        "--on-failure", default="raise", choices=["raise", "best_effort"], help="when a block has no acceptable unit"
+    )
     con.add_argument("--jobs", type=int, default=1, help="processes scanning G in parallel (default 1)")
     con.add_argument("--samples", type=int, default=100_000, help="sphere points for the sampled error (default 100000)")
     con.add_argument("--out", help="write the ticket here (.npz, format stronglth-ticket/1)")

@@ -31,35 +31,65 @@ DEMO_DELTA = 0.05
 def run_demo(*, seed: int = 0, jobs: int | None = None) -> None:
     jobs = jobs or min(2, os.cpu_count() or 1)
     target = random_target(DEMO_D, DEMO_WIDTHS, seed=seed, family="gaussian").check()
-    print(f"Target F: dims {' x '.join(map(str, target.dims))}, {target.parameter_count} weights; Malach et al.'s assumptions hold:")
+    print(
+        f"Target F: dims {' x '.join(map(str, target.dims))}, {target.parameter_count} weights; Malach et al.'s assumptions hold:"
+    )
     for n in target.layer_norms():
-        print(f"  layer {n.layer}: ||W||_2 = {n.spectral_norm:.3f} <= 1,  max|W| = {n.max_abs:.3f} <= 1/sqrt(fan_in) = {n.max_abs_bound:.3f}")
-    print(f"\nGoal: a subnetwork of a random U[-1,1] network G of depth {2 * target.depth} (seed {seed}) with sup error <= {DEMO_EPS}"
-          f" on the unit ball, with probability >= {1 - DEMO_DELTA} over G.")
+        print(
+            f"  layer {n.layer}: ||W||_2 = {n.spectral_norm:.3f} <= 1,"
+            f"  max|W| = {n.max_abs:.3f} <= 1/sqrt(fan_in) = {n.max_abs_bound:.3f}"
+        )
+    print(
+        f"\nGoal: a subnetwork of a random U[-1,1] network G of depth {2 * target.depth} (seed {seed})"
+        f" with sup error <= {DEMO_EPS}"
+        f" on the unit ball, with probability >= {1 - DEMO_DELTA} over G."
+    )
     for rule, note in (("best", "best-product rule"), ("matching", "matching rule of the proof")):
         print(f"\nMalach construction at theorem width, {note} (jobs={jobs}):")
         start = time.perf_counter()
-        ticket = construct(target, eps=DEMO_EPS, delta=DEMO_DELTA, seed=seed, rule=rule, block_sizes="theorem",
-                           negative_half_everywhere=True, jobs=jobs)
+        ticket = construct(
+            target,
+            eps=DEMO_EPS,
+            delta=DEMO_DELTA,
+            seed=seed,
+            rule=rule,
+            block_sizes="theorem",
+            negative_half_everywhere=True,
+            jobs=jobs,
+        )
         print(ticket_table(ticket, seconds=time.perf_counter() - start))
         report = verify(ticket, samples=20_000)
-        print(f"  verified: sampled {report.sampled:.4g} <= adversarial {report.adversarial:.4g}"
-              f" <= certified {report.certified:.4g} (recomputed from the kept weights) <= eps {DEMO_EPS}:"
-              f" {'nested' if report.nested and report.certified <= DEMO_EPS else 'NOT NESTED'}")
+        print(
+            f"  verified: sampled {report.sampled:.4g} <= adversarial {report.adversarial:.4g}"
+            f" <= certified {report.certified:.4g} (recomputed from the kept weights) <= eps {DEMO_EPS}:"
+            f" {'nested' if report.nested and report.certified <= DEMO_EPS else 'NOT NESTED'}"
+        )
     print(f"\nSubset-sum construction (Pensia et al. 2020), block sizes 'auto', for comparison (jobs={jobs}):")
     start = time.perf_counter()
-    subset = construct(target, method="subsetsum", eps=DEMO_EPS, delta=DEMO_DELTA, seed=seed, block_sizes="auto",
-                       negative_half_everywhere=True, jobs=jobs)
+    subset = construct(
+        target,
+        method="subsetsum",
+        eps=DEMO_EPS,
+        delta=DEMO_DELTA,
+        seed=seed,
+        block_sizes="auto",
+        negative_half_everywhere=True,
+        jobs=jobs,
+    )
     print(ticket_table(subset, seconds=time.perf_counter() - start))
-    print(f"  side by side: G of {subset.network.parameter_count:,} weights (subset sum) against"
-          f" {ticket.network.parameter_count:,} (Malach, matching rule), a factor"
-          f" {ticket.network.parameter_count / subset.network.parameter_count:,.0f} narrower")
+    print(
+        f"  side by side: G of {subset.network.parameter_count:,} weights (subset sum) against"
+        f" {ticket.network.parameter_count:,} (Malach, matching rule), a factor"
+        f" {ticket.network.parameter_count / subset.network.parameter_count:,.0f} narrower"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         path = ticket.save(Path(tmp) / "ticket.npz")
         start = time.perf_counter()
         loaded = Ticket.load(path)  # checks the format and regenerates every kept value from G
-        print(f"\nSaved ({path.stat().st_size:,} bytes), reloaded and audited in {time.perf_counter() - start:.2f} s:"
-              f" all {loaded.nnz} kept weights are G's own, bit for bit.")
+        print(
+            f"\nSaved ({path.stat().st_size:,} bytes), reloaded and audited in {time.perf_counter() - start:.2f} s:"
+            f" all {loaded.nnz} kept weights are G's own, bit for bit."
+        )
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:

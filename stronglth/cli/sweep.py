@@ -29,11 +29,21 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         raise InvalidInputError(f"--jobs must be a positive integer, got {args.jobs}")
     shard = sweep.parse_shard(args.shard)
     out = args.out if args.out is not None else (DEFAULT_OUT_FULL if args.full else DEFAULT_OUT)
-    summary = sweep.run(get_experiment(args.experiment), out=out, full=args.full, jobs=args.jobs, shard=shard,
-                        progress=False if args.quiet else None, write_report=not args.no_report, experiments=EXPERIMENTS)
+    summary = sweep.run(
+        get_experiment(args.experiment),
+        out=out,
+        full=args.full,
+        jobs=args.jobs,
+        shard=shard,
+        progress=False if args.quiet else None,
+        write_report=not args.no_report,
+        experiments=EXPERIMENTS,
+    )
     where = f" shard {shard[0]}/{shard[1]}" if shard else ""
-    print(f"{summary.experiment}{where}: {summary.cells} cells, {summary.skipped} already done, {summary.computed} computed"
-          f" in {sweep.format_duration(summary.seconds)}; rows in {summary.results_file}")
+    print(
+        f"{summary.experiment}{where}: {summary.cells} cells, {summary.skipped} already done, {summary.computed} computed"
+        f" in {sweep.format_duration(summary.seconds)}; rows in {summary.results_file}"
+    )
     if shard is not None:
         print(f"when every shard is done: stronglth sweep merge {out}")
     for path in summary.report_files:
@@ -44,10 +54,15 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 def _cmd_merge(args: argparse.Namespace) -> int:
     summary = sweep.merge(args.dirs, args.out, write_report=not args.no_report, experiments=EXPERIMENTS)
     for name in sorted(summary.total):
-        print(f"{name}: {summary.appended[name]} rows appended, {summary.total[name]} in {summary.destination / name / 'results.jsonl'}")
+        print(
+            f"{name}: {summary.appended[name]} rows appended,"
+            f" {summary.total[name]} in {summary.destination / name / 'results.jsonl'}"
+        )
     if summary.conflicts:
-        print(f"warning: {len(summary.conflicts)} cell(s) had different results in different files (kept the first):"
-              f" {', '.join(summary.conflicts[:5])}{' ...' if len(summary.conflicts) > 5 else ''}")
+        print(
+            f"warning: {len(summary.conflicts)} cell(s) had different results in different files (kept the first):"
+            f" {', '.join(summary.conflicts[:5])}{' ...' if len(summary.conflicts) > 5 else ''}"
+        )
     for path in summary.report_files:
         print(f"  wrote {path}")
     return 0
@@ -72,19 +87,38 @@ def _cmd_plot(args: argparse.Namespace) -> int:
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     """Register ``sweep`` (one sub-command per experiment, and ``merge``) and ``plot``."""
     experiments = EXPERIMENTS
-    sweep_parser = subparsers.add_parser("sweep", help="run a scaling experiment (resumable, parallel, shardable), or merge shards")
-    sweep_sub = sweep_parser.add_subparsers(dest="experiment", required=True, metavar="{" + ",".join(
-        [n for n, e in experiments.items() if not e.hidden] + ["merge"]) + "}")
+    sweep_parser = subparsers.add_parser(
+        "sweep", help="run a scaling experiment (resumable, parallel, shardable), or merge shards"
+    )
+    sweep_sub = sweep_parser.add_subparsers(
+        dest="experiment",
+        required=True,
+        metavar="{" + ",".join([n for n, e in experiments.items() if not e.hidden] + ["merge"]) + "}",
+    )
     for name, exp in experiments.items():
-        sub = sweep_sub.add_parser(name, **({} if exp.hidden else {"help": exp.description}),
-                                   description=f"{exp.description}. Finished cells are skipped on rerun; "
-                                               "rows are written as cells finish.")
-        sub.add_argument("--full", action="store_true", help="the full grid (tens of minutes or more) instead of the default (minutes on 2 cores)")
+        sub = sweep_sub.add_parser(
+            name,
+            **({} if exp.hidden else {"help": exp.description}),
+            description=f"{exp.description}. Finished cells are skipped on rerun; rows are written as cells finish.",
+        )
+        sub.add_argument(
+            "--full",
+            action="store_true",
+            help="the full grid (tens of minutes or more) instead of the default (minutes on 2 cores)",
+        )
         sub.add_argument("--jobs", type=int, default=1, help="processes running cells (default 1)")
-        sub.add_argument("--shard", default=None, metavar="i/N",
-                         help="run only shard i of N (0-based, e.g. $SLURM_ARRAY_TASK_ID/N); then `stronglth sweep merge`")
-        sub.add_argument("--out", default=None, metavar="DIR",
-                         help=f"results directory (default {DEFAULT_OUT}, or {DEFAULT_OUT_FULL} with --full)")
+        sub.add_argument(
+            "--shard",
+            default=None,
+            metavar="i/N",
+            help="run only shard i of N (0-based, e.g. $SLURM_ARRAY_TASK_ID/N); then `stronglth sweep merge`",
+        )
+        sub.add_argument(
+            "--out",
+            default=None,
+            metavar="DIR",
+            help=f"results directory (default {DEFAULT_OUT}, or {DEFAULT_OUT_FULL} with --full)",
+        )
         sub.add_argument("--quiet", action="store_true", help="no progress bar")
         sub.add_argument("--no-report", action="store_true", help="write rows only (no CSV, PNG, summary)")
         sub.set_defaults(run=_cmd_sweep)

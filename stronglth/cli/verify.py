@@ -37,7 +37,9 @@ def _cmd_verify(args: argparse.Namespace) -> int:
         bound = "" if report.exact_upper == report.exact else f" <= sup <= {report.exact_upper:.6g}"
         rows.append(("exact", f"{report.exact:.6g}{bound}  [{report.exact_status}]  at {point(report.exact_point)}"))
     rows.append(("certified", "n/a (not a construction ticket)" if report.certified is None else f"{report.certified:.6g}"))
-    rows.append(("nested", "yes: sampled <= adversarial <= exact <= certified" if report.nested else "NO: the measures do not nest"))
+    rows.append(
+        ("nested", "yes: sampled <= adversarial <= exact <= certified" if report.nested else "NO: the measures do not nest")
+    )
     rows.append(("time", f"{seconds:.2f} s"))
     print(f"{args.ticket}: sup-norm error over the unit ball against its target")
     print(table(rows))
@@ -45,7 +47,9 @@ def _cmd_verify(args: argparse.Namespace) -> int:
 
 
 def add_parser(subparsers: Any) -> None:
-    ver = subparsers.add_parser("verify", help="measure a ticket's sup-norm error four ways (sampled, adversarial, exact, certified)")
+    ver = subparsers.add_parser(
+        "verify", help="measure a ticket's sup-norm error four ways (sampled, adversarial, exact, certified)"
+    )
     ver.add_argument("ticket", help="a .npz ticket file that stores its target")
     ver.add_argument("--exact", action="store_true", help="also compute the exact error (d <= 2 exactly; MILP bounds otherwise)")
     ver.add_argument("--json", action="store_true", help="print one JSON object instead of the table")

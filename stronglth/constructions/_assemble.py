@@ -25,7 +25,9 @@ from stronglth.ticket import Ticket
 __all__ = ["stack_layers", "gadget_matrices", "gadget_network"]
 
 
-def stack_layers(target: TargetNetwork, network: RandomNetwork, layers: Sequence[Any], meta: dict[str, Any], *, started: float) -> Ticket:
+def stack_layers(
+    target: TargetNetwork, network: RandomNetwork, layers: Sequence[Any], meta: dict[str, Any], *, started: float
+) -> Ticket:
     """The theorem's last step, shared by the constructions: stack the layers' kept entries
     (``layer.first``, ``layer.second``) into a ticket whose certified error is ``E_l`` of the
     recursion ``E_i = s_i E_{i-1} + c_i (R_{i-1} + E_{i-1})`` with the layers' ``c_i``
@@ -52,10 +54,10 @@ def gadget_matrices(ticket: Any) -> list[tuple[np.ndarray, np.ndarray]] | None:
         first, second = ticket.kept(2 * i - 1), ticket.kept(2 * i)
         if np.any(np.diff(first.rows) == 0):  # rows are sorted: a unit reads several coordinates
             return None
-        unit_input = dict(zip(first.rows.tolist(), first.cols.tolist()))
-        unit_weight = dict(zip(first.rows.tolist(), first.vals.tolist()))
+        unit_input = dict(zip(first.rows.tolist(), first.cols.tolist(), strict=False))
+        unit_weight = dict(zip(first.rows.tolist(), first.vals.tolist(), strict=False))
         a, b = np.zeros_like(w), np.zeros_like(w)
-        for o, h, v in zip(second.rows.tolist(), second.cols.tolist(), second.vals.tolist()):
+        for o, h, v in zip(second.rows.tolist(), second.cols.tolist(), second.vals.tolist(), strict=False):
             if h not in unit_input:
                 continue  # a unit with no input weight outputs s(0) = 0
             u, j = unit_weight[h], unit_input[h]

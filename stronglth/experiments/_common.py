@@ -12,8 +12,9 @@ from typing import Any
 
 import numpy as np
 
-from stronglth.errors import InvalidInputError
+from stronglth._extras import check_installed
 from stronglth._io import atomic_write
+from stronglth.errors import InvalidInputError
 from stronglth.target import TARGET_FAMILIES, TargetNetwork, random_target
 
 ONE_WEIGHT = "one-weight"
@@ -24,7 +25,9 @@ its two events is nearly tight (docs/theory.md §4)."""
 def check_target_fields(d: int, widths: Sequence[int], family: str) -> None:
     if family == ONE_WEIGHT:
         if d != 1 or tuple(widths) != (1,):
-            raise InvalidInputError(f"family {ONE_WEIGHT!r} is the 1x1 target w = 1: it needs d=1, widths=(1,), got d={d}, widths={widths}")
+            raise InvalidInputError(
+                f"family {ONE_WEIGHT!r} is the 1x1 target w = 1: it needs d=1, widths=(1,), got d={d}, widths={widths}"
+            )
         return
     if family not in TARGET_FAMILIES:
         raise InvalidInputError(f"unknown target family {family!r}; choose {ONE_WEIGHT!r} or one of {sorted(TARGET_FAMILIES)}")
@@ -69,8 +72,14 @@ class Fit:
     level: float = 0.95
 
     def as_dict(self, prefix: str = "") -> dict[str, float]:
-        return {f"{prefix}slope": self.slope, f"{prefix}low": self.low, f"{prefix}high": self.high,
-                f"{prefix}intercept": self.intercept, f"{prefix}n": self.n, f"{prefix}r2": self.r2}
+        return {
+            f"{prefix}slope": self.slope,
+            f"{prefix}low": self.low,
+            f"{prefix}high": self.high,
+            f"{prefix}intercept": self.intercept,
+            f"{prefix}n": self.n,
+            f"{prefix}r2": self.r2,
+        }
 
     def text(self) -> str:
         if math.isnan(self.low):
@@ -133,6 +142,7 @@ def median(values: Sequence[float]) -> float:
 
 def new_figure(ncols: int = 1, nrows: int = 1, size: tuple[float, float] | None = None) -> tuple[Any, Any]:
     """A matplotlib Figure with an Agg canvas (no pyplot, no global state) and its axes array."""
+    check_installed("matplotlib", extra="plots", purpose="the experiments' figures")
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 

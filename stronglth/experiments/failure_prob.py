@@ -27,12 +27,21 @@ from pathlib import Path
 import numpy as np
 
 from stronglth import bounds
+from stronglth._io import write_csv, write_text
 from stronglth.constructions import construct
 from stronglth.errors import TicketNotFound
 from stronglth.experiments._common import (
-    ONE_WEIGHT, check_target_fields, clopper_pearson, fmt, make_target, markdown_table, new_figure, require, save_figure, target_label,
+    ONE_WEIGHT,
+    check_target_fields,
+    clopper_pearson,
+    fmt,
+    make_target,
+    markdown_table,
+    new_figure,
+    require,
+    save_figure,
+    target_label,
 )
-from stronglth._io import write_csv, write_text
 from stronglth.sweep import Experiment, Row, SweepConfig
 
 NAME = "failure-prob"
@@ -58,9 +67,14 @@ class FailureProbCell(SweepConfig):
         check_target_fields(self.d, self.widths, self.family)
         require(self.rule in RULES, f"rule must be one of {RULES}, got {self.rule!r}")
         require(self.eps > 0, f"eps must be > 0, got {self.eps}")
-        require(len(self.block_sizes) == len(self.widths) and min(self.block_sizes) >= 1,
-                f"block_sizes must hold one positive integer per layer, got {self.block_sizes}")
-        require(self.first_seed >= 0 and self.seeds >= 1, f"seeds must be >= 1 from first_seed >= 0, got {self.first_seed}, {self.seeds}")
+        require(
+            len(self.block_sizes) == len(self.widths) and min(self.block_sizes) >= 1,
+            f"block_sizes must hold one positive integer per layer, got {self.block_sizes}",
+        )
+        require(
+            self.first_seed >= 0 and self.seeds >= 1,
+            f"seeds must be >= 1 from first_seed >= 0, got {self.first_seed}, {self.seeds}",
+        )
 
 
 CHUNK = 200
@@ -70,9 +84,20 @@ DELTA = 0.2
 
 
 def _cells(family, d, widths, target_seed, rule, eps, block_sizes, seeds) -> list[FailureProbCell]:
-    return [FailureProbCell(family=family, d=d, widths=widths, target_seed=target_seed, rule=rule, eps=eps,
-                            block_sizes=block_sizes, first_seed=start, seeds=min(CHUNK, seeds - start))
-            for start in range(0, seeds, CHUNK)]
+    return [
+        FailureProbCell(
+            family=family,
+            d=d,
+            widths=widths,
+            target_seed=target_seed,
+            rule=rule,
+            eps=eps,
+            block_sizes=block_sizes,
+            first_seed=start,
+            seeds=min(CHUNK, seeds - start),
+        )
+        for start in range(0, seeds, CHUNK)
+    ]
 
 
 def grid(full: bool = False) -> list[FailureProbCell]:
@@ -101,7 +126,7 @@ def predictions(target, rule: str, eps: float, block_sizes) -> dict:
     etas = bounds.per_weight_tolerance(dims, eps)
     p_of = bounds.hit_probability if rule == "best" else bounds.matching_probability
     instance = 0.0
-    for i, (w, k, eta) in enumerate(zip(target.weights, block_sizes, etas), start=1):
+    for i, (w, k, eta) in enumerate(zip(target.weights, block_sizes, etas, strict=False), start=1):
         p = np.asarray(p_of(w, eta), dtype=np.float64)
         sides = 2 if i == 1 else 1
         instance += sides * float(np.sum(np.exp(k * np.log1p(-np.minimum(p, 1.0 - 1e-300)))))
@@ -123,8 +148,15 @@ def cell(config: FailureProbCell) -> dict:
     failures = 0
     for seed in range(config.first_seed, config.first_seed + config.seeds):
         try:
-            construct(target, method="malach", eps=config.eps, seed=seed, block_sizes=list(config.block_sizes),
-                      rule=config.rule, progress=False)
+            construct(
+                target,
+                method="malach",
+                eps=config.eps,
+                seed=seed,
+                block_sizes=list(config.block_sizes),
+                rule=config.rule,
+                progress=False,
+            )
         except TicketNotFound:
             failures += 1
     return {"failures": failures, "trials": config.seeds, **predictions(target, config.rule, config.eps, config.block_sizes)}
@@ -138,7 +170,9 @@ def aggregate(rows: list[Row]) -> list[dict]:
     groups = defaultdict(list)
     for row in rows:
         c = row.config
-        groups[(c["family"], c["d"], tuple(c["widths"]), c["target_seed"], c["rule"], c["eps"], tuple(c["block_sizes"]))].append(row)
+        groups[(c["family"], c["d"], tuple(c["widths"]), c["target_seed"], c["rule"], c["eps"], tuple(c["block_sizes"]))].append(
+            row
+        )
     out = []
     for key, group in groups.items():
         family, d, widths, target_seed, rule, eps, ks = key
@@ -152,15 +186,30 @@ def aggregate(rows: list[Row]) -> list[dict]:
             trials += row.result["trials"]
         low, high = clopper_pearson(failures, trials)
         r = group[0].result
-        out.append({
-            "setting": f"{target_label(d, widths, family, target_seed)}, rule {rule}, eps {eps:g}",
-            "family": family, "d": d, "widths": list(widths), "target_seed": target_seed, "rule": rule, "eps": eps,
-            "k": ks[0], "block_sizes": list(ks), "theorem_k": r["theorem_k"], "trials": trials, "failures": failures,
-            "rate": failures / trials, "cp_low": low, "cp_high": high,
-            "union_bound": r["union_bound"], "instance_bound": r["instance_bound"], "exact": r["exact"],
-            "exact_in_ci": None if r["exact"] is None else bool(low <= r["exact"] <= high),
-            "bound_holds": bool(low <= r["union_bound"]),
-        })
+        out.append(
+            {
+                "setting": f"{target_label(d, widths, family, target_seed)}, rule {rule}, eps {eps:g}",
+                "family": family,
+                "d": d,
+                "widths": list(widths),
+                "target_seed": target_seed,
+                "rule": rule,
+                "eps": eps,
+                "k": ks[0],
+                "block_sizes": list(ks),
+                "theorem_k": r["theorem_k"],
+                "trials": trials,
+                "failures": failures,
+                "rate": failures / trials,
+                "cp_low": low,
+                "cp_high": high,
+                "union_bound": r["union_bound"],
+                "instance_bound": r["instance_bound"],
+                "exact": r["exact"],
+                "exact_in_ci": None if r["exact"] is None else bool(low <= r["exact"] <= high),
+                "bound_holds": bool(low <= r["union_bound"]),
+            }
+        )
     out.sort(key=lambda r: (r["setting"], r["k"]))
     return out
 
@@ -171,15 +220,22 @@ def write_report(directory: Path, rows: list[Row]) -> list[Path]:
     settings = sorted({r["setting"] for r in records}, key=lambda s: (not s.startswith("one weight"), s))
     fig, axes = new_figure(len(settings), size=(5.0 * len(settings), 4.2))
     sections = []
-    for ax, setting in zip(axes[0], settings):
+    for ax, setting in zip(axes[0], settings, strict=False):
         rs = [r for r in records if r["setting"] == setting]
         k = np.array([r["k"] for r in rs], dtype=float)
         rate = np.array([r["rate"] for r in rs])
         low = np.array([r["cp_low"] for r in rs])
         high = np.array([r["cp_high"] for r in rs])
         pos = rate > 0
-        ax.errorbar(k[pos], rate[pos], yerr=[rate[pos] - low[pos], high[pos] - rate[pos]], fmt="o", color="black", capsize=3,
-                    label="measured (95% Clopper-Pearson)")
+        ax.errorbar(
+            k[pos],
+            rate[pos],
+            yerr=[rate[pos] - low[pos], high[pos] - rate[pos]],
+            fmt="o",
+            color="black",
+            capsize=3,
+            label="measured (95% Clopper-Pearson)",
+        )
         if np.any(~pos):
             ax.plot(k[~pos], high[~pos], "v", color="black", label="no failure: 95% upper bound")
         ax.plot(k, [r["union_bound"] for r in rs], "-", color="tab:red", label="union bound (worst-case p)")
@@ -196,20 +252,40 @@ def write_report(directory: Path, rows: list[Row]) -> list[Path]:
         ax.legend(fontsize=7)
         table = markdown_table(
             ["block sizes", "trials", "failures", "rate", "95% CI", "union bound", "own-p bound", "exact"],
-            [[",".join(str(x) for x in r["block_sizes"]), r["trials"], r["failures"], fmt(r["rate"]),
-              f"[{r['cp_low']:.3g}, {r['cp_high']:.3g}]", fmt(r["union_bound"]), fmt(r["instance_bound"]), fmt(r["exact"])] for r in rs])
+            [
+                [
+                    ",".join(str(x) for x in r["block_sizes"]),
+                    r["trials"],
+                    r["failures"],
+                    fmt(r["rate"]),
+                    f"[{r['cp_low']:.3g}, {r['cp_high']:.3g}]",
+                    fmt(r["union_bound"]),
+                    fmt(r["instance_bound"]),
+                    fmt(r["exact"]),
+                ]
+                for r in rs
+            ],
+        )
         checks = [f"union bound >= CI lower end at {sum(r['bound_holds'] for r in rs)}/{len(rs)} points"]
         if rs[0]["exact"] is not None:
             checks.append(f"exact prediction inside the 95% CI at {sum(bool(r['exact_in_ci']) for r in rs)}/{len(rs)} points")
         sections.append(f"## {setting}\n\n{table}\n\n" + "; ".join(checks) + ".")
     files.append(save_figure(fig, directory / f"{NAME}.png"))
-    text = (f"# {NAME}: failure rate vs block size\n\nMalach's construction at fixed block sizes over many seeds of G; "
-            "a failure is `TicketNotFound` (some event has no acceptable unit). Predictions: the union bound of "
-            "docs/theory.md §4 with the worst-case `p` (`bounds.failure_probability`), the same with each weight's own `p`, "
-            "and for the one-weight target the exact probability.\n\n" + "\n\n".join(sections) + f"\n\n![{NAME}]({NAME}.png)\n")
+    text = (
+        f"# {NAME}: failure rate vs block size\n\nMalach's construction at fixed block sizes over many seeds of G; "
+        "a failure is `TicketNotFound` (some event has no acceptable unit). Predictions: the union bound of "
+        "docs/theory.md §4 with the worst-case `p` (`bounds.failure_probability`), the same with each weight's own `p`, "
+        "and for the one-weight target the exact probability.\n\n" + "\n\n".join(sections) + f"\n\n![{NAME}]({NAME}.png)\n"
+    )
     files.append(write_text(directory / "summary.md", text))
     return files
 
 
-EXPERIMENT = Experiment(NAME, FailureProbCell, grid, cell, write_report,
-                                 "failure rate vs block size with Clopper-Pearson intervals, against the union bound")
+EXPERIMENT = Experiment(
+    NAME,
+    FailureProbCell,
+    grid,
+    cell,
+    write_report,
+    "failure rate vs block size with Clopper-Pearson intervals, against the union bound",
+)

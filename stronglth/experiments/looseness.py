@@ -19,11 +19,20 @@ from pathlib import Path
 
 import numpy as np
 
+from stronglth._io import write_csv, write_text
 from stronglth.constructions import construct
 from stronglth.experiments._common import (
-    check_target_fields, fmt, make_target, markdown_table, median, new_figure, power_fit, require, save_figure, target_label,
+    check_target_fields,
+    fmt,
+    make_target,
+    markdown_table,
+    median,
+    new_figure,
+    power_fit,
+    require,
+    save_figure,
+    target_label,
 )
-from stronglth._io import write_csv, write_text
 from stronglth.sweep import Experiment, Row, SweepConfig
 from stronglth.verification import adversarial_error, exact_error
 
@@ -33,7 +42,8 @@ RULES = ("best", "matching")
 
 @dataclass(frozen=True)
 class LoosenessCell(SweepConfig):
-    """One ticket at theorem width: target (``d``, ``widths``, ``family``, ``target_seed``), ``rule``, ``eps``, ``delta``, G ``seed``."""
+    """One ticket at theorem width: target (``d``, ``widths``, ``family``, ``target_seed``), ``rule``,
+    ``eps``, ``delta``, G ``seed``."""
 
     rule: str
     eps: float
@@ -51,7 +61,9 @@ class LoosenessCell(SweepConfig):
         super().__post_init__()
         require(self.rule in RULES, f"rule must be one of {RULES}, got {self.rule!r}")
         require(self.eps > 0 and 0 < self.delta < 1, f"need eps > 0 and 0 < delta < 1, got {self.eps}, {self.delta}")
-        require(self.seed >= 0 and self.samples >= 1 and self.starts >= 1 and self.steps >= 0, "bad seed or verification settings")
+        require(
+            self.seed >= 0 and self.samples >= 1 and self.starts >= 1 and self.steps >= 0, "bad seed or verification settings"
+        )
         check_target_fields(self.d, self.widths, self.family)
 
 
@@ -76,9 +88,20 @@ def grid(full: bool = False) -> list[LoosenessCell]:
 
 def cell(config: LoosenessCell) -> dict:
     target = make_target(config.d, config.widths, config.family, config.target_seed)
-    ticket = construct(target, method="malach", eps=config.eps, delta=config.delta, seed=config.seed, block_sizes="theorem",
-                       rule=config.rule, on_failure="best_effort", progress=False)
-    adversarial, _ = adversarial_error(ticket, target, n=config.samples, starts=config.starts, steps=config.steps, seed=config.seed)
+    ticket = construct(
+        target,
+        method="malach",
+        eps=config.eps,
+        delta=config.delta,
+        seed=config.seed,
+        block_sizes="theorem",
+        rule=config.rule,
+        on_failure="best_effort",
+        progress=False,
+    )
+    adversarial, _ = adversarial_error(
+        ticket, target, n=config.samples, starts=config.starts, steps=config.steps, seed=config.seed
+    )
     exact = exact_error(ticket, target).upper if config.d <= 2 else None
     measured = exact if exact is not None else adversarial
     return {
@@ -105,15 +128,28 @@ def aggregate(rows: list[Row]) -> list[dict]:
     out = []
     for (label, rule, delta, eps), group in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][2], -kv[0][3])):
         measured = [r.result["measured"] for r in group]
-        out.append({
-            "setting": f"{label}, rule {rule}", "rule": rule, "delta": delta, "eps": eps, "seeds": len(group),
-            "block_sizes": group[0].result["block_sizes"], "measured_by": group[0].result["measured_by"],
-            "measured_median": median(measured), "measured_min": min(measured), "measured_max": max(measured),
-            "certified_median": median([r.result["certified"] for r in group]),
-            "eps_over_measured_median": median([r.result["eps_over_measured"] for r in group if r.result["eps_over_measured"]]),
-            "eps_over_certified_median": median([r.result["eps_over_certified"] for r in group if r.result["eps_over_certified"]]),
-            "failures": sum(r.result["failures"] > 0 for r in group),
-        })
+        out.append(
+            {
+                "setting": f"{label}, rule {rule}",
+                "rule": rule,
+                "delta": delta,
+                "eps": eps,
+                "seeds": len(group),
+                "block_sizes": group[0].result["block_sizes"],
+                "measured_by": group[0].result["measured_by"],
+                "measured_median": median(measured),
+                "measured_min": min(measured),
+                "measured_max": max(measured),
+                "certified_median": median([r.result["certified"] for r in group]),
+                "eps_over_measured_median": median(
+                    [r.result["eps_over_measured"] for r in group if r.result["eps_over_measured"]]
+                ),
+                "eps_over_certified_median": median(
+                    [r.result["eps_over_certified"] for r in group if r.result["eps_over_certified"]]
+                ),
+                "failures": sum(r.result["failures"] > 0 for r in group),
+            }
+        )
     return out
 
 
@@ -131,16 +167,40 @@ def write_report(directory: Path, rows: list[Row]) -> list[Path]:
         lo = np.array([r["measured_min"] for r in rs])
         hi = np.array([r["measured_max"] for r in rs])
         color = f"C{i}"
-        ax.errorbar(eps, med, yerr=[med - lo, hi - med], fmt="o-", color=color, capsize=2, label=f"{setting}: {rs[0]['measured_by']}")
+        ax.errorbar(
+            eps, med, yerr=[med - lo, hi - med], fmt="o-", color=color, capsize=2, label=f"{setting}: {rs[0]['measured_by']}"
+        )
         ax.plot(eps, [r["certified_median"] for r in rs], "--", color=color, linewidth=1, label=f"{setting}: certified")
         ax2.plot(eps, [r["eps_over_measured_median"] for r in rs], "o-", color=color, label=setting)
         fit = power_fit(eps, med)
         fit_rows.append([setting, len(rs), fit.text(), fmt(median([r["eps_over_measured_median"] for r in rs]))])
         table = markdown_table(
-            ["eps", "block sizes", "seeds", f"{rs[0]['measured_by']} sup error (median)", "min", "max", "certified (median)",
-             "eps / measured", "seeds with a failed event"],
-            [[fmt(r["eps"]), ",".join(str(k) for k in r["block_sizes"]), r["seeds"], fmt(r["measured_median"]), fmt(r["measured_min"]),
-              fmt(r["measured_max"]), fmt(r["certified_median"]), fmt(r["eps_over_measured_median"]), r["failures"]] for r in reversed(rs)])
+            [
+                "eps",
+                "block sizes",
+                "seeds",
+                f"{rs[0]['measured_by']} sup error (median)",
+                "min",
+                "max",
+                "certified (median)",
+                "eps / measured",
+                "seeds with a failed event",
+            ],
+            [
+                [
+                    fmt(r["eps"]),
+                    ",".join(str(k) for k in r["block_sizes"]),
+                    r["seeds"],
+                    fmt(r["measured_median"]),
+                    fmt(r["measured_min"]),
+                    fmt(r["measured_max"]),
+                    fmt(r["certified_median"]),
+                    fmt(r["eps_over_measured_median"]),
+                    r["failures"],
+                ]
+                for r in reversed(rs)
+            ],
+        )
         sections.append(f"## {setting} (delta = {rs[0]['delta']:g})\n\n{table}")
     grid_eps = np.array(sorted({r["eps"] for r in records}))
     ax.plot(grid_eps, grid_eps, "-", color="black", linewidth=0.8, label="eps (the theorem's guarantee)")
@@ -156,12 +216,20 @@ def write_report(directory: Path, rows: list[Row]) -> list[Path]:
     ax2.set_title("how conservative the theorem is", fontsize=9)
     files.append(save_figure(fig, directory / f"{NAME}.png"))
     fit_table = markdown_table(["setting", "eps values", "measured ~ eps^b: b [95% CI]", "eps / measured (median)"], fit_rows)
-    text = (f"# {NAME}: the sup error at the theorem's width\n\nMalach's construction at `block_sizes=\"theorem\"`; the sup error "
-            "over the unit ball measured exactly (d = 2) or by gradient ascent (a lower bound, d > 2).\n\n"
-            f"{fit_table}\n\n" + "\n\n".join(sections) + f"\n\n![{NAME}]({NAME}.png)\n")
+    text = (
+        f"# {NAME}: the sup error at the theorem's width\n\nMalach's construction at `block_sizes=\"theorem\"`; the sup error "
+        "over the unit ball measured exactly (d = 2) or by gradient ascent (a lower bound, d > 2).\n\n"
+        f"{fit_table}\n\n" + "\n\n".join(sections) + f"\n\n![{NAME}]({NAME}.png)\n"
+    )
     files.append(write_text(directory / "summary.md", text))
     return files
 
 
-EXPERIMENT = Experiment(NAME, LoosenessCell, grid, cell, write_report,
-                                 "measured sup error at the theorem's width vs eps: how conservative the theorem is")
+EXPERIMENT = Experiment(
+    NAME,
+    LoosenessCell,
+    grid,
+    cell,
+    write_report,
+    "measured sup error at the theorem's width vs eps: how conservative the theorem is",
+)

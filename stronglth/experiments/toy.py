@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from stronglth.experiments._common import markdown_table
 from stronglth._io import write_csv, write_text
+from stronglth.experiments._common import markdown_table
 from stronglth.sweep import Experiment, Row, SweepConfig
 
 NAME = "toy"
@@ -40,7 +40,11 @@ def cell(config: ToyCell) -> dict:
 def write_report(directory: Path, rows: list[Row]) -> list[Path]:
     records = [{"seed": r.config["seed"], "total": r.result["total"]} for r in sorted(rows, key=lambda r: r.config["seed"])]
     csv_path = write_csv(directory / f"{NAME}.csv", records, ["seed", "total"])
-    md = f"# toy\n\n{len(records)} cells.\n\n" + markdown_table(["seed", "total"], [[r["seed"], r["total"]] for r in records[:5]]) + "\n"
+    md = (
+        f"# toy\n\n{len(records)} cells.\n\n"
+        + markdown_table(["seed", "total"], [[r["seed"], r["total"]] for r in records[:5]])
+        + "\n"
+    )
     return [csv_path, write_text(directory / "summary.md", md)]
 
 

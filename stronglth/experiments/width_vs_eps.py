@@ -26,14 +26,23 @@ from pathlib import Path
 import numpy as np
 
 from stronglth import bounds
+from stronglth._io import write_csv, write_text
 from stronglth.constructions import construct
-from stronglth.constructions.subsetsum.solver import MAX_K
 from stronglth.constructions.subsetsum.network import auto_start
+from stronglth.constructions.subsetsum.solver import MAX_K
 from stronglth.errors import TicketNotFound
 from stronglth.experiments._common import (
-    check_target_fields, fmt, linear_fit, make_target, markdown_table, new_figure, power_fit, require, save_figure, target_label,
+    check_target_fields,
+    fmt,
+    linear_fit,
+    make_target,
+    markdown_table,
+    new_figure,
+    power_fit,
+    require,
+    save_figure,
+    target_label,
 )
-from stronglth._io import write_csv, write_text
 from stronglth.sweep import Experiment, Row, SweepConfig
 
 NAME = "width-vs-eps"
@@ -80,8 +89,11 @@ delta 0.05, rtol 0.05 (matching to 0.0125: theorem k 1.5e7)."""
 
 def grid(full: bool = False) -> list[WidthVsEpsCell]:
     seeds, delta, rtol, eps_by_method = GRIDS[bool(full)]
-    return [WidthVsEpsCell(method=method, eps=eps, delta=delta, seeds=seeds, rtol=rtol)
-            for method in ("malach-best", "subsetsum", "malach-matching") for eps in eps_by_method[method]]
+    return [
+        WidthVsEpsCell(method=method, eps=eps, delta=delta, seeds=seeds, rtol=rtol)
+        for method in ("malach-best", "subsetsum", "malach-matching")
+        for eps in eps_by_method[method]
+    ]
 
 
 def _succeeds(target, config: WidthVsEpsCell, k: int, seed: int) -> bool:
@@ -91,7 +103,9 @@ def _succeeds(target, config: WidthVsEpsCell, k: int, seed: int) -> bool:
             construct(target, method="subsetsum", eps=config.eps, delta=config.delta, seed=seed, block_sizes=ks, progress=False)
         else:
             rule = config.method.split("-", 1)[1]
-            construct(target, method="malach", eps=config.eps, delta=config.delta, seed=seed, block_sizes=ks, rule=rule, progress=False)
+            construct(
+                target, method="malach", eps=config.eps, delta=config.delta, seed=seed, block_sizes=ks, rule=rule, progress=False
+            )
     except TicketNotFound:
         return False
     return True
@@ -222,12 +236,25 @@ def write_report(directory: Path, rows: list[Row]) -> list[Path]:
         records = []
         for row in group:
             c, r = row.config, row.result
-            records.append({
-                "setting": index, "method": c["method"], "eps": c["eps"], "eta_min": r["eta_min"], "inv_eta": 1.0 / r["eta_min"],
-                "k": r["k"], "k_fail": r["k_fail"], "theorem_k": r["theorem_k"], "auto_start": None if r["auto_start"] is None else max(r["auto_start"]),
-                "theorem_over_k": None if (r["theorem_k"] is None or r["k"] is None) else r["theorem_k"] / r["k"],
-                "successes": r["successes"], "seeds": c["seeds"], "delta": c["delta"], "constructions": r["constructions"], "seconds": row.seconds,
-            })
+            records.append(
+                {
+                    "setting": index,
+                    "method": c["method"],
+                    "eps": c["eps"],
+                    "eta_min": r["eta_min"],
+                    "inv_eta": 1.0 / r["eta_min"],
+                    "k": r["k"],
+                    "k_fail": r["k_fail"],
+                    "theorem_k": r["theorem_k"],
+                    "auto_start": None if r["auto_start"] is None else max(r["auto_start"]),
+                    "theorem_over_k": None if (r["theorem_k"] is None or r["k"] is None) else r["theorem_k"] / r["k"],
+                    "successes": r["successes"],
+                    "seeds": c["seeds"],
+                    "delta": c["delta"],
+                    "constructions": r["constructions"],
+                    "seconds": row.seconds,
+                }
+            )
         records.sort(key=lambda r: (METHODS.index(r["method"]), -r["eps"]))
         fitted = [{"setting": index, **f} for f in fits(records)]
         records_all += records
@@ -261,16 +288,29 @@ def _figure(path: Path, records: list[dict], fitted: list[dict], label: str, del
         fit = next((f for f in fitted if f["method"] == method and f["source"] == "measured" and f["model"] == "power"), None)
         if fit is not None and not math.isnan(fit["slope"]) and method != "subsetsum":
             xs = np.geomspace(x.min(), x.max(), 50)
-            ax.plot(xs, np.exp(fit["intercept"]) * xs ** fit["slope"], ":", color=COLORS[method], linewidth=1,
-                    label=f"fit: k ~ (1/eta)^{fit['slope']:.2f}")
+            ax.plot(
+                xs,
+                np.exp(fit["intercept"]) * xs ** fit["slope"],
+                ":",
+                color=COLORS[method],
+                linewidth=1,
+                label=f"fit: k ~ (1/eta)^{fit['slope']:.2f}",
+            )
         if method == "subsetsum":
             lx = np.log(x)
-            ax2.errorbar(lx, k, yerr=[k - lo, np.zeros_like(k)], fmt="o", color=COLORS[method], capsize=2, label="subsetsum: measured")
+            ax2.errorbar(
+                lx, k, yerr=[k - lo, np.zeros_like(k)], fmt="o", color=COLORS[method], capsize=2, label="subsetsum: measured"
+            )
             fit = next((f for f in fitted if f["method"] == method and f["source"] == "measured" and f["model"] == "log"), None)
             if fit is not None and not math.isnan(fit["slope"]):
                 xs = np.linspace(lx.min(), lx.max(), 50)
-                ax2.plot(xs, fit["intercept"] + fit["slope"] * xs, ":", color=COLORS[method],
-                         label=f"fit: k = {fit['intercept']:.1f} + {fit['slope']:.2f} ln(1/eta)")
+                ax2.plot(
+                    xs,
+                    fit["intercept"] + fit["slope"] * xs,
+                    ":",
+                    color=COLORS[method],
+                    label=f"fit: k = {fit['intercept']:.1f} + {fit['slope']:.2f} ln(1/eta)",
+                )
             starts = [r["auto_start"] for r in rs]
             ax2.plot(lx, starts, "--", color="gray", label="auto rule 1.25 log2(N/(delta eta)) (empirical)")
     ax.set_xscale("log")
@@ -289,9 +329,22 @@ def _figure(path: Path, records: list[dict], fitted: list[dict], label: str, del
 
 
 def _summary(records, fitted, label, delta, seeds, rtol, figure) -> str:
-    rows = [[r["method"], fmt(r["eps"]), fmt(r["inv_eta"]), r["k"], r["k_fail"], r["theorem_k"], fmt(r["theorem_over_k"]),
-             f"{r['successes']}/{r['seeds']}" if r["successes"] is not None else "-"] for r in records]
-    table = markdown_table(["method", "eps", "1/eta", "k measured", "k fails", "theorem k", "theorem / measured", "successes at k"], rows)
+    rows = [
+        [
+            r["method"],
+            fmt(r["eps"]),
+            fmt(r["inv_eta"]),
+            r["k"],
+            r["k_fail"],
+            r["theorem_k"],
+            fmt(r["theorem_over_k"]),
+            f"{r['successes']}/{r['seeds']}" if r["successes"] is not None else "-",
+        ]
+        for r in records
+    ]
+    table = markdown_table(
+        ["method", "eps", "1/eta", "k measured", "k fails", "theorem k", "theorem / measured", "successes at k"], rows
+    )
     fit_rows = []
     for f in fitted:
         if (f["model"] == "power") if f["method"] != "subsetsum" else (f["source"] == "measured"):
@@ -309,5 +362,6 @@ def _summary(records, fitted, label, delta, seeds, rtol, figure) -> str:
     )
 
 
-EXPERIMENT = Experiment(NAME, WidthVsEpsCell, grid, cell, write_report,
-                                 "smallest block size that succeeds vs eps, per method, against the theorem")
+EXPERIMENT = Experiment(
+    NAME, WidthVsEpsCell, grid, cell, write_report, "smallest block size that succeeds vs eps, per method, against the theorem"
+)

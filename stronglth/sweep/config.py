@@ -65,7 +65,7 @@ def _coerce(value: Any, hint: Any, name: str) -> Any:
             return tuple(_coerce(v, args[0], f"{name}[{i}]") for i, v in enumerate(value))
         if len(args) != len(value):
             raise InvalidInputError(f"{name} must have {len(args)} entries, got {value!r}")
-        return tuple(_coerce(v, a, f"{name}[{i}]") for i, (v, a) in enumerate(zip(value, args)))
+        return tuple(_coerce(v, a, f"{name}[{i}]") for i, (v, a) in enumerate(zip(value, args, strict=False)))
     if origin in (typing.Union, getattr(types, "UnionType", typing.Union)):
         args = typing.get_args(hint)
         if value is None and type(None) in args:
@@ -100,7 +100,10 @@ def plain(value: Any) -> Any:
     """JSON-ready Python values: tuples as lists, numpy scalars as Python numbers, dataclasses as
     ``{"type": name, "config": fields}``."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {"type": type(value).__name__, "config": {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}}
+        return {
+            "type": type(value).__name__,
+            "config": {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)},
+        }
     if isinstance(value, (bool, np.bool_)):
         return bool(value)
     if isinstance(value, (int, np.integer)):
@@ -118,7 +121,9 @@ def plain(value: Any) -> Any:
 
 def canonical_text(type_name: str, fields: dict[str, Any]) -> str:
     try:
-        return json.dumps({"type": type_name, "config": fields}, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False)
+        return json.dumps(
+            {"type": type_name, "config": fields}, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False
+        )
     except ValueError as exc:
         raise InvalidInputError(f"a {type_name} config must be finite: {exc}") from None
 

@@ -81,9 +81,12 @@ def write_index(root: str | os.PathLike, experiments: Mapping[str, Experiment]) 
         lines = [f"## {name}", "", description, "", f"[summary]({name}/summary.md)"]
         lines += [f"![{name}]({name}/{png.name})" for png in sorted(directory.glob("*.png"))]
         sections.append("\n".join(lines))
-    text = (f"{INDEX_MARK}\n# Sweep results\n\nWritten by `stronglth sweep` / `stronglth plot` from the rows in each"
-            f" `<experiment>/results.jsonl` (format {FORMAT}); regenerate with `stronglth plot {root}`.\n\n"
-            + "\n\n".join(sections) + "\n")
+    text = (
+        f"{INDEX_MARK}\n# Sweep results\n\nWritten by `stronglth sweep` / `stronglth plot` from the rows in each"
+        f" `<experiment>/results.jsonl` (format {FORMAT}); regenerate with `stronglth plot {root}`.\n\n"
+        + "\n\n".join(sections)
+        + "\n"
+    )
     path = root / "README.md"
     if path.exists() and not path.read_text(errors="replace").startswith(INDEX_MARK):
         path = root / "sweep-index.md"  # never overwrite a README.md someone else wrote

@@ -77,13 +77,21 @@ def _execute(cell: Callable[[Any], dict[str, Any]], config: Any) -> tuple[dict[s
 def _make_row(experiment: Experiment, config: Any, digest: str, result: dict[str, Any], seconds: float) -> Row:
     fields = plain(config)
     return Row(
-        hash=digest, experiment=experiment.name, type=fields["type"], config=fields["config"], result=result,
-        seconds=float(seconds), version=__version__, finished=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        hash=digest,
+        experiment=experiment.name,
+        type=fields["type"],
+        config=fields["config"],
+        result=result,
+        seconds=float(seconds),
+        version=__version__,
+        finished=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
     )
 
 
 def _failed(config: Any, digest: str, exc: BaseException, saved: int) -> CellFailed:
-    return CellFailed(f"cell {digest} ({canonical_json(config)}) failed: {exc}; the {saved} row(s) finished are saved, rerun to resume")
+    return CellFailed(
+        f"cell {digest} ({canonical_json(config)}) failed: {exc}; the {saved} row(s) finished are saved, rerun to resume"
+    )
 
 
 def run(
@@ -122,7 +130,9 @@ def run(
     unique: dict[str, Any] = {}
     for config in grid:
         if not isinstance(config, exp.config_type):
-            raise InvalidInputError(f"experiment {exp.name!r} takes {exp.config_type.__name__} configs, got {type(config).__name__}")
+            raise InvalidInputError(
+                f"experiment {exp.name!r} takes {exp.config_type.__name__} configs, got {type(config).__name__}"
+            )
         unique.setdefault(config_hash(config), config)
     cells = shard_cells(list(unique.items()), shard)
     directory = Path(out) / exp.name
@@ -136,7 +146,9 @@ def run(
         from tqdm.auto import tqdm
 
         label = exp.name + ("" if shard is None else f" shard {shard[0]}/{shard[1]}")
-        with tqdm(total=len(cells), initial=skipped, desc=label, unit="cell", disable=(not progress) if progress is not None else None) as bar:
+        with tqdm(
+            total=len(cells), initial=skipped, desc=label, unit="cell", disable=(not progress) if progress is not None else None
+        ) as bar:
             if jobs == 1 or len(todo) <= 1:
                 for digest, config in todo:
                     try:

@@ -60,7 +60,7 @@ class Row:
         return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False)
 
     @classmethod
-    def from_json(cls, text: str | bytes, where: str) -> "Row":
+    def from_json(cls, text: str | bytes, where: str) -> Row:
         obj = json.loads(text)
         if not isinstance(obj, dict) or obj.get("format") != FORMAT:
             raise InvalidInputError(f"{where}: not a {FORMAT} row")
@@ -186,7 +186,7 @@ class ResultWriter:
             os.close(self._fd)  # releases the lock
             self._fd = -1
 
-    def __enter__(self) -> "ResultWriter":
+    def __enter__(self) -> ResultWriter:
         return self
 
     def __exit__(self, *exc: Any) -> None:

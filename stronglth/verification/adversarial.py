@@ -22,7 +22,7 @@ def _input_gradient(net: ReLUNetwork, x: np.ndarray, outputs: np.ndarray) -> np.
         masks.append(z > 0)
         h = np.maximum(z, 0.0)
     grad = net.weights[-1][outputs]
-    for w, mask in zip(reversed(net.weights[:-1]), reversed(masks)):
+    for w, mask in zip(reversed(net.weights[:-1]), reversed(masks), strict=False):
         grad = (grad * mask) @ w
     return grad
 

@@ -21,7 +21,7 @@ def certified_bound(ticket: Any) -> float | None:
     if matrices is None:
         return None
     constants = []
-    for i, ((a, b), w) in enumerate(zip(matrices, ticket.target.weights), start=1):
+    for i, ((a, b), w) in enumerate(zip(matrices, ticket.target.weights, strict=False), start=1):
         d_plus, d_minus = a - w, b + w
         constants.append(bounds.layer_error_constant(d_plus, d_minus) if i == 1 else bounds.layer_error_constant(d_plus))
     return bounds.certified_error([n.spectral_norm for n in ticket.target.layer_norms()], constants)

@@ -8,13 +8,11 @@ sphere.
 - ``d = 2``: the circle is cut at every angle where some unit of either network changes sign,
   layer by layer; on each arc ``e_o(x) = a . x`` is linear and its max over the arc is at an end
   or at ``+-a/|a|``. Exact up to floating point.
-- any small ``d``: a mixed-integer program (:mod:`stronglth.verification.milp`) (big-M encoding of each ReLU with bounds from interval
-  arithmetic, solved by HiGHS through ``scipy.optimize.milp``) over a polytope ``P`` containing the
-  ball. Its optimum ``x*`` gives the upper bound ``U`` (the MILP's dual bound over ``P``) and, scaled
-  to the sphere, the lower bound ``L = |e(x*/|x*|)|``; the tangent cut ``x*/|x*| . x <= 1`` is added
-  and the MILP solved again until ``U <= (1 + rel_gap) L``: the circumscribed polytope shrinks onto
-  the ball around the maximiser, the inscribed point sits on it. Past the time limit the result is
-  marked inconclusive and keeps the bounds found so far.
+- any small ``d``: a mixed-integer program over polytopes shrinking onto the ball, with lower and
+  upper bounds (:mod:`stronglth.verification.milp`).
+
+:func:`exact_error` picks the method; a construction ticket against its own target is handed over
+in its gadget form (:func:`stronglth.constructions.gadget_network`), small and layer by layer close.
 """
 
 from __future__ import annotations
@@ -126,7 +124,7 @@ def _exact_pair(net: Any, target: Any) -> tuple[ReLUNetwork, ReLUNetwork]:
     shared gadget form (:func:`gadget_network`), anything else densely."""
     if isinstance(net, Ticket) and net.target is not None:
         g = as_relu_network(target)
-        if g.dims == net.target.dims and all(np.array_equal(a, b) for a, b in zip(g.weights, net.target.weights)):
+        if g.dims == net.target.dims and all(np.array_equal(a, b) for a, b in zip(g.weights, net.target.weights, strict=False)):
             pair = gadget_network(net)
             if pair is not None:
                 return pair
@@ -134,8 +132,15 @@ def _exact_pair(net: Any, target: Any) -> tuple[ReLUNetwork, ReLUNetwork]:
 
 
 def exact_error(
-    net: Any, target: Any, *, method: str = "auto", time_limit: float = 60.0, rel_gap: float = 0.01,
-    lower_bound: float = 0.0, start_point: np.ndarray | None = None, seed_points: np.ndarray | None = None,
+    net: Any,
+    target: Any,
+    *,
+    method: str = "auto",
+    time_limit: float = 60.0,
+    rel_gap: float = 0.01,
+    lower_bound: float = 0.0,
+    start_point: np.ndarray | None = None,
+    seed_points: np.ndarray | None = None,
 ) -> ExactResult:
     """The sup error with certainty: ``"endpoints"`` (d = 1), ``"circle"`` (d = 2) or ``"milp"``
     (any d, small networks, bounds within ``rel_gap``); ``"auto"`` picks the first that applies."""
@@ -148,6 +153,15 @@ def exact_error(
     if method == "circle" and d == 2:
         return exact_error_circle(f, g)
     if method == "milp":
-        return exact_error_milp(f, g, rel_gap=rel_gap, time_limit=time_limit, lower_bound=lower_bound, start_point=start_point,
-                                seed_points=seed_points)
-    raise InvalidInputError(f"exact method {method!r} does not apply to input dimension {d}; use 'auto', 'endpoints' (d=1), 'circle' (d=2) or 'milp'")
+        return exact_error_milp(
+            f,
+            g,
+            rel_gap=rel_gap,
+            time_limit=time_limit,
+            lower_bound=lower_bound,
+            start_point=start_point,
+            seed_points=seed_points,
+        )
+    raise InvalidInputError(
+        f"exact method {method!r} does not apply to input dimension {d}; use 'auto', 'endpoints' (d=1), 'circle' (d=2) or 'milp'"
+    )

@@ -66,7 +66,7 @@ class _Encoding:
         finite_hi, finite_lo = np.isfinite(hi), np.isfinite(lo)
         a_ub = np.vstack((a[finite_hi], -a[finite_lo]))
         b_ub = np.concatenate((hi[finite_hi], -lo[finite_lo]))
-        bounds = list(zip(self.lower, self.upper))
+        bounds = list(zip(self.lower, self.upper, strict=False))
         out = []
         for sign in (1.0, -1.0):
             result = linprog(sign * c, A_ub=a_ub, b_ub=b_ub, bounds=bounds, method="highs")
@@ -99,7 +99,7 @@ class _Encoding:
         out = []
         for row in w:
             form: dict[int, float] = {}
-            for coefficient, source in zip(row, forms):
+            for coefficient, source in zip(row, forms, strict=False):
                 if coefficient:
                     for var, c in source.items():
                         form[var] = form.get(var, 0.0) + coefficient * c
@@ -110,7 +110,7 @@ class _Encoding:
         """Post-activation forms. Two unstable units with opposite pre-activations (``s(x_j)`` and
         ``s(-x_j)``) cannot both be strictly active and one of them always is: their binaries sum to 1."""
         forms, binaries = [], {}
-        for form, l, u in zip(pre_forms, z_lo, z_hi):
+        for form, l, u in zip(pre_forms, z_lo, z_hi, strict=False):
             if u <= 0:
                 forms.append({})  # stably inactive
             elif l >= 0:
@@ -155,7 +155,13 @@ class _Encoding:
         shared = True
         for i in range(max(f.depth, g.depth)):
             last = {"f": i == f.depth - 1, "g": i == g.depth - 1}
-            shared = shared and not last["f"] and not last["g"] and f.weights[i].shape == g.weights[i].shape and np.array_equal(f.weights[i], g.weights[i])
+            shared = (
+                shared
+                and not last["f"]
+                and not last["g"]
+                and f.weights[i].shape == g.weights[i].shape
+                and np.array_equal(f.weights[i], g.weights[i])
+            )
             aligned = diff_lo is not None and i < min(f.depth, g.depth) and f.weights[i].shape == g.weights[i].shape
             pre, z_lo, z_hi = {}, {}, {}
             for name, net in (("f", f), ("g", g)):
@@ -186,7 +192,7 @@ class _Encoding:
             if aligned:
                 diff_lo, diff_hi = np.minimum(dz_lo, 0), np.maximum(dz_hi, 0)  # s(a) - s(b) in [min(0, a-b), max(0, a-b)]
                 if not shared:
-                    for form_f, form_g, l, u in zip(forms["f"], forms["g"], diff_lo, diff_hi):
+                    for form_f, form_g, l, u in zip(forms["f"], forms["g"], diff_lo, diff_hi, strict=False):
                         coefficients = dict(form_f)
                         for var, c in form_g.items():
                             coefficients[var] = coefficients.get(var, 0.0) - c
@@ -231,8 +237,15 @@ def _initial_cuts(d: int) -> np.ndarray:
 
 
 def exact_error_milp(
-    f: ReLUNetwork, g: ReLUNetwork, *, rel_gap: float = 0.01, time_limit: float = 60.0, lower_bound: float = 0.0,
-    start_point: np.ndarray | None = None, max_rounds: int = 200, seed_points: np.ndarray | None = None,
+    f: ReLUNetwork,
+    g: ReLUNetwork,
+    *,
+    rel_gap: float = 0.01,
+    time_limit: float = 60.0,
+    lower_bound: float = 0.0,
+    start_point: np.ndarray | None = None,
+    max_rounds: int = 200,
+    seed_points: np.ndarray | None = None,
 ) -> ExactResult:
     """Sup error by MILP (HiGHS) over polytopes shrinking onto the ball (module docstring).
 
@@ -254,7 +267,7 @@ def exact_error_milp(
     encoding = _Encoding(d, np.array(cuts))
     outputs_f, outputs_g = encoding.pair(f, g)
     n = len(encoding.lower)
-    base = _matrix(encoding.rows[len(cuts):], n)
+    base = _matrix(encoding.rows[len(cuts) :], n)
     integrality = np.array(encoding.integer)
     bounds = Bounds(np.array(encoding.lower), np.array(encoding.upper))
     best_point = np.zeros(d) if start_point is None else np.asarray(start_point, dtype=np.float64)
@@ -262,7 +275,7 @@ def exact_error_milp(
     upper = np.inf
     status = "inconclusive"
     objectives: list[np.ndarray] = []
-    for form_f, form_g in zip(outputs_f, outputs_g):
+    for form_f, form_g in zip(outputs_f, outputs_g, strict=False):
         c = np.zeros(n)
         for var, v in form_f.items():
             c[var] += v
@@ -286,13 +299,22 @@ def exact_error_milp(
                 timed_out = True
                 break
             with _solver_output_silenced():
-                result = milp(-objectives[k], integrality=integrality, bounds=bounds, constraints=constraints,
-                              options={"time_limit": remaining, "mip_rel_gap": rel_gap / 2, "disp": False})
+                result = milp(
+                    -objectives[k],
+                    integrality=integrality,
+                    bounds=bounds,
+                    constraints=constraints,
+                    options={"time_limit": remaining, "mip_rel_gap": rel_gap / 2, "disp": False},
+                )
             if result.x is None:
                 timed_out = True
                 break
             if result.status == 0:  # solved: its dual bound is an upper bound over this polytope
-                dual = result.mip_dual_bound if result.mip_dual_bound is not None and np.isfinite(result.mip_dual_bound) else result.fun
+                dual = (
+                    result.mip_dual_bound
+                    if result.mip_dual_bound is not None and np.isfinite(result.mip_dual_bound)
+                    else result.fun
+                )
                 objective_upper[k] = min(objective_upper[k], -dual)
             else:
                 timed_out = True

@@ -60,15 +60,21 @@ class VerificationReport:
         (a relative slack of 1e-9 for rounding)."""
         chain = [self.sampled, self.adversarial, self.exact, self.exact_upper, self.certified]
         values = [v for v in chain if v is not None]
-        return all(a <= b * (1 + 1e-9) + 1e-15 for a, b in zip(values, values[1:]))
+        return all(a <= b * (1 + 1e-9) + 1e-15 for a, b in zip(values, values[1:], strict=False))
 
     def to_dict(self) -> dict[str, Any]:
         return {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in asdict(self).items()} | {"nested": self.nested}
 
 
 def verify(
-    net: Any, target: Any = None, *, exact: bool = False, samples: int = 100_000, seed: int = 0,
-    time_limit: float = 60.0, rel_gap: float = 0.01,
+    net: Any,
+    target: Any = None,
+    *,
+    exact: bool = False,
+    samples: int = 100_000,
+    seed: int = 0,
+    time_limit: float = 60.0,
+    rel_gap: float = 0.01,
 ) -> VerificationReport:
     """Measure the sup error of ``net`` (a ticket, by default against its own target) four ways."""
     if target is None:
@@ -80,8 +86,15 @@ def verify(
     adversarial, adversarial_point, local_maxima = adversarial_search(f, g, n=samples, seed=seed)
     exact_result = None
     if exact:
-        exact_result = exact_error(net, target, time_limit=time_limit, rel_gap=rel_gap, lower_bound=adversarial,
-                                   start_point=adversarial_point, seed_points=local_maxima)
+        exact_result = exact_error(
+            net,
+            target,
+            time_limit=time_limit,
+            rel_gap=rel_gap,
+            lower_bound=adversarial,
+            start_point=adversarial_point,
+            seed_points=local_maxima,
+        )
     return VerificationReport(
         sampled=sampled,
         sampled_point=sampled_point,

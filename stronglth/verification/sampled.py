@@ -35,7 +35,7 @@ def sampled_error(net: Any, target: Any, *, n: int = 100_000, seed: int = 0, bat
     points = unit_sphere_points(f.dims[0], n, seed=seed)
     best, where = -1.0, points[0]
     for start in range(0, n, batch):
-        gap = output_errors(f, g, points[start:start + batch])
+        gap = output_errors(f, g, points[start : start + batch])
         i = int(np.argmax(gap))
         if gap[i] > best:
             best, where = float(gap[i]), points[start + i]

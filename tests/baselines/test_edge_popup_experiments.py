@@ -20,8 +20,15 @@ def exp():
 
 
 def test_construction_vs_edge_popup_micro(exp, tmp_path):
-    config = exp.CVE_SMALL | {"d": 2, "widths": [2, 1], "block_sizes": [4, 8], "densities": [0.5], "unscaled_densities": [0.5],
-                              "steps": 10, "samples": 500}
+    config = exp.CVE_SMALL | {
+        "d": 2,
+        "widths": [2, 1],
+        "block_sizes": [4, 8],
+        "densities": [0.5],
+        "unscaled_densities": [0.5],
+        "steps": 10,
+        "samples": 500,
+    }
     rows = exp.construction_vs_edge_popup(config, progress=False)
     assert len(rows) == 2 * 4  # per k: Malach, one density, the construction's densities, one unscaled
     for k in (4, 8):
@@ -39,8 +46,14 @@ def test_construction_vs_edge_popup_micro(exp, tmp_path):
 
 
 def test_classification_micro(exp, tmp_path):
-    config = exp.CLS_SMALL | {"datasets": ["digits"], "epochs": 1, "densities": [0.5], "widths": [16], "fixed_widths": [16, 32],
-                              "fixed_kept": 1000}  # width 16 has 1,440 weights, 32 has 3,392
+    config = exp.CLS_SMALL | {
+        "datasets": ["digits"],
+        "epochs": 1,
+        "densities": [0.5],
+        "widths": [16],
+        "fixed_widths": [16, 32],
+        "fixed_kept": 1000,
+    }  # width 16 has 1,440 weights, 32 has 3,392
     rows = exp.edge_popup_classification(config, progress=False)
     assert [r["sweep"] for r in rows] == ["density", "density", "width", "width", "fixed_kept", "fixed_kept"]
     fixed = [r for r in rows if r["sweep"] == "fixed_kept"]

@@ -33,11 +33,14 @@ def _train_a_little(model: nn.Module, x: torch.Tensor, steps: int = 3) -> None:
         opt.step()
 
 
-@pytest.mark.parametrize("build", [
-    lambda: mlp(12, [16, 8], 3, density=0.3, seed=1),
-    lambda: mlp(12, [16], 3, mode="dense", seed=1),
-    lambda: conv_net(2, in_channels=1, image_size=8, num_classes=3, width=0.125, density=0.4, seed=2),
-])
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: mlp(12, [16, 8], 3, density=0.3, seed=1),
+        lambda: mlp(12, [16], 3, mode="dense", seed=1),
+        lambda: conv_net(2, in_channels=1, image_size=8, num_classes=3, width=0.125, density=0.4, seed=2),
+    ],
+)
 def test_save_load_reproduces_outputs_exactly(tmp_path, build):
     model = build()
     shape = (5, 1, 8, 8) if "conv" in model.config["arch"] else (5, 12)
@@ -51,7 +54,7 @@ def test_save_load_reproduces_outputs_exactly(tmp_path, build):
     assert not torch.equal(fresh(x), model(x))  # a rebuilt model is not the trained one ...
     loaded = load_model(path).eval()
     assert torch.equal(loaded(x), model(x))  # ... the loaded one is, bit for bit
-    for a, b in zip(supermask_layers(loaded), supermask_layers(model)):
+    for a, b in zip(supermask_layers(loaded), supermask_layers(model), strict=False):
         assert torch.equal(a.mask(), b.mask()) and torch.equal(a.weight, b.weight)
 
 
@@ -115,8 +118,10 @@ def test_from_random_network_uses_g_values_exactly():
     scaled = from_random_network(network, 0.5, weight_scale=0.5, seed=1)
     assert np.array_equal(supermask_layers(scaled)[0].weight.numpy(), 0.5 * network.dense(1))
     rebuilt = build_model(model.config)
-    assert all(torch.equal(a.weight, b.weight) and torch.equal(a.scores, b.scores)
-               for a, b in zip(supermask_layers(rebuilt), layers))
+    assert all(
+        torch.equal(a.weight, b.weight) and torch.equal(a.scores, b.scores)
+        for a, b in zip(supermask_layers(rebuilt), layers, strict=False)
+    )
     with pytest.raises(InvalidInputError, match="RandomNetwork"):
         from_random_network(target, 0.5)
 

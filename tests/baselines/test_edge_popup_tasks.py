@@ -32,7 +32,8 @@ def test_short_run_on_digits_beats_chance_by_far():
     result = train_classifier(model, data, epochs=4, batch_size=64, lr=0.1, seed=0, device="cpu", progress=False)
     assert result.test_accuracy > 0.8  # chance is 0.10; about 0.92 here
     assert result.kept == sum(layer.k for layer in supermask_layers(model)) and abs(result.density - 0.5) < 1e-3
-    assert all(torch.equal(a, layer.weight) for a, layer in zip(before, supermask_layers(model)))  # weights untouched
+    # weights untouched
+    assert all(torch.equal(a, layer.weight) for a, layer in zip(before, supermask_layers(model), strict=False))
 
 
 def test_resolve_device():
@@ -56,7 +57,7 @@ def test_ball_points_lie_in_the_ball_and_fill_it():
 def test_compact_keeps_the_function(widths, sparsity, seed):
     rng = np.random.default_rng(seed)
     dims = [3] + widths + [2]
-    weights = [rng.normal(size=(o, i)) * (rng.random((o, i)) > sparsity) for i, o in zip(dims[:-1], dims[1:])]
+    weights = [rng.normal(size=(o, i)) * (rng.random((o, i)) > sparsity) for i, o in zip(dims[:-1], dims[1:], strict=False)]
     small = compact(weights)
     x = rng.normal(size=(50, 3))
     h = x
@@ -69,8 +70,9 @@ def test_compact_keeps_the_function(widths, sparsity, seed):
 
 def test_approximate_target_exports_a_true_subnetwork_of_g():
     target = random_target(2, [3, 1], seed=1)
-    result = approximate_target(target, block_sizes=[6, 4], density=0.4, seed=3, steps=60, samples=2000, weight_scale=1.0,
-                                device="cpu", progress=False)
+    result = approximate_target(
+        target, block_sizes=[6, 4], density=0.4, seed=3, steps=60, samples=2000, weight_scale=1.0, device="cpu", progress=False
+    )
     assert result.output_factor == 1.0
     network = RandomNetwork.for_target(target, [6, 4], seed=3)
     layers = supermask_layers(result.model)
@@ -95,8 +97,9 @@ def test_edge_popup_and_construction_in_the_same_g():
     assert ticket.network == RandomNetwork.for_target(target, [8, 8], seed=5)  # the same G
     assert row["density"] == ticket.density and row["nnz"] == ticket.nnz
     assert row["sampled_error"] <= row["adversarial_error"] + 1e-12 <= row["certified_error"] + 1e-9
-    result = approximate_target(target, block_sizes=[8, 8], density=row["layer_density"], seed=5, steps=30, samples=2000,
-                                progress=False)
+    result = approximate_target(
+        target, block_sizes=[8, 8], density=row["layer_density"], seed=5, steps=30, samples=2000, progress=False
+    )
     assert result.layer_kept == [len(ticket.kept(t)) for t in range(1, 5)]  # the construction's own kept counts
     assert result.row()["g_parameters"] == row["g_parameters"]
 
@@ -108,13 +111,22 @@ def test_approximate_target_checks_its_input():
 
 def test_calibrated_scaling_is_a_constant_times_a_subnetwork_of_g():
     target = random_target(2, [3, 1], seed=2)
-    result = approximate_target(target, block_sizes=[5, 5], density=0.5, seed=4, steps=20, samples=1000, weight_scale="calibrated",
-                                adversarial=False, progress=False)
+    result = approximate_target(
+        target,
+        block_sizes=[5, 5],
+        density=0.5,
+        seed=4,
+        steps=20,
+        samples=1000,
+        weight_scale="calibrated",
+        adversarial=False,
+        progress=False,
+    )
     network = RandomNetwork.for_target(target, [5, 5], seed=4)
     scales = result.weight_scales
     assert len(scales) == 4 and result.output_factor == pytest.approx(np.prod(scales))
     assert scales[0] == pytest.approx(np.sqrt(6 / (0.5 * 2)))  # Kaiming's variance for the kept U[-1, 1] weights
-    for t, (w, scale) in enumerate(zip(result.network.weights, scales), start=1):
+    for t, (w, scale) in enumerate(zip(result.network.weights, scales, strict=False), start=1):
         values = w[w != 0] / scale
         g = network.dense(t).ravel()
         assert all(np.isclose(g, v, rtol=1e-12, atol=0).any() for v in values)

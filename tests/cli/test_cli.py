@@ -50,7 +50,9 @@ def test_bad_arguments_one_line_exit_2():
 
 def test_construct_writes_a_ticket_that_loads_and_audits_in_a_fresh_process(tmp_path):
     out = tmp_path / "ticket.npz"
-    result = run_cli("construct", "--eps", "0.2", "--d", "3", "--widths", "4", "2", "--seed", "7", "--out", str(out), "--samples", "1000")
+    result = run_cli(
+        "construct", "--eps", "0.2", "--d", "3", "--widths", "4", "2", "--seed", "7", "--out", str(out), "--samples", "1000"
+    )
     assert result.returncode == 0, result.stderr
     for row in ("G widths", "G parameters", "ticket nnz", "certified error", "sampled error", "time"):
         assert row in result.stdout

@@ -8,14 +8,30 @@ import sys
 
 import torch
 
-from stronglth.cli.edge_popup import add_parser, main
 from stronglth.baselines.models import load_model
+from stronglth.cli.edge_popup import add_parser, main
 
 
 def test_classify_digits_prints_a_table_and_saves(tmp_path, capsys):
     out = tmp_path / "m.pt"
-    code = main(["classify", "--data", "digits", "--widths", "32", "--epochs", "1", "--density", "0.5", "--quiet",
-                 "--threads", "1", "--out", str(out)])
+    code = main(
+        [
+            "classify",
+            "--data",
+            "digits",
+            "--widths",
+            "32",
+            "--epochs",
+            "1",
+            "--density",
+            "0.5",
+            "--quiet",
+            "--threads",
+            "1",
+            "--out",
+            str(out),
+        ]
+    )
     text = capsys.readouterr().out
     assert code == 0
     assert "test %" in text and "edge-popup" in text and "chance: 10.0%" in text
@@ -24,8 +40,28 @@ def test_classify_digits_prints_a_table_and_saves(tmp_path, capsys):
 
 
 def test_approximate_with_comparison(capsys):
-    code = main(["approximate", "--d", "2", "--widths", "2", "1", "--block-size", "6", "--density", "0.3", "--steps", "20",
-                 "--samples", "500", "--compare", "--quiet", "--threads", "1"])
+    code = main(
+        [
+            "approximate",
+            "--d",
+            "2",
+            "--widths",
+            "2",
+            "1",
+            "--block-size",
+            "6",
+            "--density",
+            "0.3",
+            "--steps",
+            "20",
+            "--samples",
+            "500",
+            "--compare",
+            "--quiet",
+            "--threads",
+            "1",
+        ]
+    )
     text = capsys.readouterr().out
     assert code == 0
     for word in ("malach", "edge-popup", "@ construction's", "certified", "zero network"):
@@ -40,8 +76,12 @@ def test_bad_input_is_one_line_and_exit_2(capsys):
 
 
 def test_runs_as_a_module():
-    result = subprocess.run([sys.executable, "-m", "stronglth.cli.edge_popup", "classify", "--density", "0", "--quiet"],
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "stronglth.cli.edge_popup", "classify", "--density", "0", "--quiet"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 2 and "fraction of weights kept" in result.stderr and result.stdout == ""
 
 

@@ -9,16 +9,20 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from scipy import stats
+from strategies import admissible_targets
 
 from stronglth import bounds
 from stronglth.experiments import failure_prob as fp
 from stronglth.experiments._common import ONE_WEIGHT, make_target
 from stronglth.sweep import Row, config_hash
-from strategies import admissible_targets
 
 
-@given(target=admissible_targets(max_d=3, max_width=3, max_depth=2), eps=st.floats(0.05, 1.0), k=st.integers(1, 3000),
-       rule=st.sampled_from(fp.RULES))
+@given(
+    target=admissible_targets(max_d=3, max_width=3, max_depth=2),
+    eps=st.floats(0.05, 1.0),
+    k=st.integers(1, 3000),
+    rule=st.sampled_from(fp.RULES),
+)
 def test_the_targets_own_union_bound_is_below_the_worst_case_one(target, eps, k, rule):
     p = fp.predictions(target, rule, eps, [k] * target.depth)
     assert 0.0 <= p["instance_bound"] <= p["union_bound"] * (1 + 1e-9) + 1e-300
@@ -36,8 +40,9 @@ def test_one_weight_exact_probability(eps, k, rule):
 
 
 def test_measured_failures_match_the_exact_probability():
-    config = fp.FailureProbCell(family=ONE_WEIGHT, d=1, widths=(1,), target_seed=0, rule="best", eps=0.5, block_sizes=(150,),
-                                first_seed=0, seeds=300)
+    config = fp.FailureProbCell(
+        family=ONE_WEIGHT, d=1, widths=(1,), target_seed=0, rule="best", eps=0.5, block_sizes=(150,), first_seed=0, seeds=300
+    )
     result = fp.cell(config)
     assert result["trials"] == 300 and math.isclose(result["exact"], 0.3255, abs_tol=1e-3)
     assert stats.binomtest(result["failures"], 300, result["exact"]).pvalue > 1e-3
@@ -45,9 +50,25 @@ def test_measured_failures_match_the_exact_probability():
 
 def test_aggregate_sums_distinct_seed_runs_once():
     def row(first_seed, failures):
-        config = fp.FailureProbCell(family=ONE_WEIGHT, d=1, widths=(1,), target_seed=0, rule="best", eps=0.5, block_sizes=(100,),
-                                    first_seed=first_seed, seeds=200)
-        result = {"failures": failures, "trials": 200, "union_bound": 0.6, "instance_bound": 0.6, "exact": 0.4, "theorem_k": [201]}
+        config = fp.FailureProbCell(
+            family=ONE_WEIGHT,
+            d=1,
+            widths=(1,),
+            target_seed=0,
+            rule="best",
+            eps=0.5,
+            block_sizes=(100,),
+            first_seed=first_seed,
+            seeds=200,
+        )
+        result = {
+            "failures": failures,
+            "trials": 200,
+            "union_bound": 0.6,
+            "instance_bound": 0.6,
+            "exact": 0.4,
+            "theorem_k": [201],
+        }
         return Row(config_hash(config), fp.NAME, "FailureProbCell", config.to_dict(), result)
 
     (record,) = fp.aggregate([row(0, 100), row(200, 110), row(200, 110)])

@@ -22,12 +22,12 @@ from hypothesis import strategies as st
 from stronglth import sweep
 from stronglth.errors import CellFailed, InvalidInputError, StrongLTHError
 from stronglth.experiments import EXPERIMENTS, get_experiment
-from stronglth.sweep.runner import _make_row
 from stronglth.experiments.depth import DepthCell
 from stronglth.experiments.failure_prob import FailureProbCell
 from stronglth.experiments.looseness import LoosenessCell
 from stronglth.experiments.toy import ToyCell
 from stronglth.experiments.width_vs_eps import WidthVsEpsCell
+from stronglth.sweep.runner import _make_row
 
 # -- hashes ------------------------------------------------------------------------------------------------
 
@@ -36,8 +36,20 @@ PINNED = [  # computed once (Python 3.11, numpy 2.4) and committed: a change her
     (ToyCell(seed=7, sleep=0.005, size=4), "cec71ca4b93e0278"),
     (WidthVsEpsCell(method="malach-best", eps=0.1), "f5f8bddadd9c6463"),
     (WidthVsEpsCell(method="subsetsum", eps=0.4 * 2.0**-12, delta=0.05, seeds=40, rtol=0.05), "59cb968c9ce2c193"),
-    (FailureProbCell(family="one-weight", d=1, widths=(1,), target_seed=0, rule="best", eps=0.5, block_sizes=(200,), first_seed=200,
-                     seeds=200), "7cc2605bc12a8421"),
+    (
+        FailureProbCell(
+            family="one-weight",
+            d=1,
+            widths=(1,),
+            target_seed=0,
+            rule="best",
+            eps=0.5,
+            block_sizes=(200,),
+            first_seed=200,
+            seeds=200,
+        ),
+        "7cc2605bc12a8421",
+    ),
     (DepthCell(method="subsetsum", depth=3, width=4, block_size=32, seed=2), "d5f4276025d86cc8"),
     (LoosenessCell(rule="matching", eps=0.1, seed=3, d=4, widths=(8, 8, 1)), "84b0cc59911c83ef"),
 ]
@@ -64,8 +76,14 @@ def test_hashes_do_not_depend_on_the_interpreter_run():
         from stronglth.experiments.width_vs_eps import WidthVsEpsCell
         print(sweep.config_hash(ToyCell(seed=0)), sweep.config_hash(WidthVsEpsCell(method="malach-best", eps=0.1)))
     """)
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
-                         env={**os.environ, "PYTHONHASHSEED": "12345"}, check=True).stdout.split()
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONHASHSEED": "12345"},
+        check=True,
+    ).stdout.split()
     assert out == [PINNED[0][1], PINNED[2][1]]
 
 
@@ -193,7 +211,9 @@ def test_a_sweep_killed_by_sigkill_resumes_to_exactly_the_uninterrupted_rows(tmp
                   configs=[ToyCell(seed=s, sleep=0.02) for s in range({N_CELLS})])
     """)
     results = tmp_path / "toy" / "results.jsonl"
-    process = subprocess.Popen([sys.executable, "-c", script], start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        [sys.executable, "-c", script], start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -281,7 +301,9 @@ def broken_cell(config: BrokenCell) -> dict:
 
 
 def test_a_failing_cell_keeps_the_finished_rows(tmp_path):
-    exp = sweep.Experiment("test-broken", BrokenCell, lambda full: [BrokenCell(seed=s) for s in range(6)], broken_cell, hidden=True)
+    exp = sweep.Experiment(
+        "test-broken", BrokenCell, lambda full: [BrokenCell(seed=s) for s in range(6)], broken_cell, hidden=True
+    )
     with pytest.raises(CellFailed, match="seed 3 is broken.*3 row"):
         sweep.run(exp, out=tmp_path, progress=False)
     assert sorted(r.config["seed"] for r in sweep.load_rows(tmp_path / "test-broken").values()) == [0, 1, 2]
@@ -340,12 +362,15 @@ def test_the_index_never_overwrites_a_foreign_readme(tmp_path):
     assert sweep.write_index(tmp_path, EXPERIMENTS) == tmp_path / "README.md", "its own index is regenerated in place"
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["sweep", "toy", "--shard", "2/2"], "0 <= i < N"),
-    (["sweep", "toy", "--jobs", "0"], "--jobs"),
-    (["sweep", "merge", "/nonexistent/dir"], "no such directory"),
-    (["plot", "/nonexistent/dir"], "no such directory"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["sweep", "toy", "--shard", "2/2"], "0 <= i < N"),
+        (["sweep", "toy", "--jobs", "0"], "--jobs"),
+        (["sweep", "merge", "/nonexistent/dir"], "no such directory"),
+        (["plot", "/nonexistent/dir"], "no such directory"),
+    ],
+)
 def test_cli_errors_are_one_line(tmp_path, capsys, argv, message):
     assert cli_main(argv + (["--out", str(tmp_path)] if argv[1] == "toy" else [])) == 2
     err = capsys.readouterr().err

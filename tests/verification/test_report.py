@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from strategies import admissible_targets
 
 from stronglth import InvalidInputError, ReLUNetwork, ShapeError, TargetNetwork, construct, random_target
-from stronglth.verification.exact import exact_error_circle, exact_error_milp
 from stronglth.constructions import gadget_network
 from stronglth.errors import VerificationInconclusive
 from stronglth.verification import (
@@ -20,7 +20,7 @@ from stronglth.verification import (
     unit_sphere_points,
     verify,
 )
-from strategies import admissible_targets
+from stronglth.verification.exact import exact_error_circle, exact_error_milp
 
 
 def split_layer_pair(d_plus: np.ndarray, d_minus: np.ndarray, w: np.ndarray):

@@ -59,11 +59,7 @@ class GadgetChoice:
 def _matching_event(u: np.ndarray, v: np.ndarray, w: float, eta: float, side: int) -> np.ndarray:
     """Units of one side (``side = +1``: ``u > 0``, ``-1``: ``u < 0``) in the matching event."""
     sign_w = 1.0 if w >= 0 else -1.0
-    return (
-        (np.sign(u) == side)
-        & (np.abs(np.abs(u) - abs(w)) <= eta / 2)
-        & (v * sign_w * side >= 1.0 - eta / 2)
-    )
+    return (np.sign(u) == side) & (np.abs(np.abs(u) - abs(w)) <= eta / 2) & (v * sign_w * side >= 1.0 - eta / 2)
 
 
 def weight_gadget(

@@ -101,7 +101,9 @@ class _Best:
         self.u = np.zeros(shape)
         self.v = np.zeros(shape)
 
-    def offer(self, o: np.ndarray, side: np.ndarray, slot: int, error: np.ndarray, unit: np.ndarray, u: np.ndarray, v: np.ndarray) -> None:
+    def offer(
+        self, o: np.ndarray, side: np.ndarray, slot: int, error: np.ndarray, unit: np.ndarray, u: np.ndarray, v: np.ndarray
+    ) -> None:
         """Offer candidates given in increasing unit order (a later one wins only if strictly better)."""
         if o.size == 0:
             return
@@ -119,7 +121,7 @@ class _Best:
         self.u[o, s, slot] = u[pick]
         self.v[o, s, slot] = v[pick]
 
-    def merge(self, other: "_Best") -> None:
+    def merge(self, other: _Best) -> None:
         """Combine with the result of a piece of higher unit indices."""
         better = (other.error < self.error) | ((other.error == self.error) & (other.unit < self.unit) & (other.unit != _NONE))
         for name in ("error", "unit", "u", "v"):
@@ -156,7 +158,9 @@ def _scan_piece(piece: _Piece) -> _Best:
                 h = masked.argmin(axis=1)
                 rows = np.arange(n_out)
                 ok = np.isfinite(masked[rows, h])
-                best.offer(rows[ok], np.full(ok.sum(), side), 0, masked[rows, h][ok], first_unit + h[ok], u[h[ok]], v[rows, h][ok])
+                best.offer(
+                    rows[ok], np.full(ok.sum(), side), 0, masked[rows, h][ok], first_unit + h[ok], u[h[ok]], v[rows, h][ok]
+                )
         else:
             # v = 2 r - 1 is exact, so filter the raw r loosely (one flat pass per tail, the
             # dominant cost after generation) and test v exactly on the few left
@@ -232,7 +236,7 @@ def approximate_layer(
     pieces = list(_pieces(network, layer, weights, block_size, eta, rule))
     results = executor.map(_scan_piece, pieces) if executor is not None else map(_scan_piece, pieces)
     per_input = [_Best(n_out) for _ in range(n_in)]
-    for piece, found in zip(pieces, results):
+    for piece, found in zip(pieces, results, strict=False):
         per_input[piece.j].merge(found)
         if progress is not None:
             progress.update(piece.length * (n_out + 1))

@@ -34,20 +34,34 @@ PROGRESS_MIN_READS = 50_000_000
 
 
 def resolve_block_sizes(
-    target: TargetNetwork, block_sizes: str | Sequence[int], *, eps: float, delta: float, rule: str, negative_half_everywhere: bool
+    target: TargetNetwork,
+    block_sizes: str | Sequence[int],
+    *,
+    eps: float,
+    delta: float,
+    rule: str,
+    negative_half_everywhere: bool,
 ) -> tuple[int, ...]:
     """``"theorem"`` (a-priori, docs/theory.md §4, for ``rule``), ``"instance"`` (the target's own
     weights, best-product rule) or an explicit ``[k_1, ..., k_l]``."""
     if isinstance(block_sizes, str):
         if block_sizes == "theorem":
-            return bounds.theorem_block_sizes(target.dims, eps, delta, rule=rule, negative_half_everywhere=negative_half_everywhere)
+            return bounds.theorem_block_sizes(
+                target.dims, eps, delta, rule=rule, negative_half_everywhere=negative_half_everywhere
+            )
         if block_sizes == "instance":
             if rule != "best":
                 raise InvalidInputError("block_sizes='instance' is the best-product bound: use it with rule='best'")
-            return bounds.instance_block_sizes(list(target.weights), eps, delta, negative_half_everywhere=negative_half_everywhere)
-        raise InvalidInputError(f"block_sizes must be 'theorem', 'instance' or a list of {target.depth} integers, got {block_sizes!r}")
+            return bounds.instance_block_sizes(
+                list(target.weights), eps, delta, negative_half_everywhere=negative_half_everywhere
+            )
+        raise InvalidInputError(
+            f"block_sizes must be 'theorem', 'instance' or a list of {target.depth} integers, got {block_sizes!r}"
+        )
     if not isinstance(block_sizes, (Sequence, np.ndarray)) or len(block_sizes) != target.depth:
-        raise InvalidInputError(f"block_sizes must be 'theorem', 'instance' or a list of {target.depth} integers, got {block_sizes!r}")
+        raise InvalidInputError(
+            f"block_sizes must be 'theorem', 'instance' or a list of {target.depth} integers, got {block_sizes!r}"
+        )
     return tuple(_validate.positive_int(k, f"block size of layer {i}") for i, k in enumerate(block_sizes, start=1))
 
 
@@ -84,7 +98,9 @@ def construct_malach(
     if on_failure not in ON_FAILURE:
         raise InvalidInputError(f"on_failure must be one of {ON_FAILURE}, got {on_failure!r}")
     jobs = _validate.positive_int(jobs, "jobs")
-    ks = resolve_block_sizes(target, block_sizes, eps=eps, delta=delta, rule=rule, negative_half_everywhere=negative_half_everywhere)
+    ks = resolve_block_sizes(
+        target, block_sizes, eps=eps, delta=delta, rule=rule, negative_half_everywhere=negative_half_everywhere
+    )
     etas = bounds.per_weight_tolerance(target.dims, eps, negative_half_everywhere=negative_half_everywhere)
     network = RandomNetwork.for_target(target, ks, seed=seed)
 
@@ -98,10 +114,17 @@ def construct_malach(
 
             bar = stack.enter_context(tqdm(total=reads, unit="value", unit_scale=True, desc="scanning G", leave=False))
         layers: list[LayerTicket] = []
-        for i, (w, k, eta) in enumerate(zip(target.weights, ks, etas), start=1):
+        for i, (w, k, eta) in enumerate(zip(target.weights, ks, etas, strict=False), start=1):
             layer = approximate_layer(
-                network, i, w, block_size=k, eta=eta, rule=rule,
-                negative_half=(i == 1 or negative_half_everywhere), executor=executor, progress=bar,
+                network,
+                i,
+                w,
+                block_size=k,
+                eta=eta,
+                rule=rule,
+                negative_half=(i == 1 or negative_half_everywhere),
+                executor=executor,
+                progress=bar,
             )
             if layer.failures and on_failure == "raise":
                 raise _not_found(layer, k, eta, dims, eps, delta, rule, negative_half_everywhere)
@@ -123,7 +146,9 @@ def construct_malach(
 
 def _not_found(layer: LayerTicket, k: int, eta: float, dims, eps, delta, rule, negative_half_everywhere) -> TicketNotFound:
     f = layer.failures[0]
-    suggested = bounds.theorem_block_sizes(dims, eps, delta, rule=rule, negative_half_everywhere=negative_half_everywhere)[f.layer - 1]
+    suggested = bounds.theorem_block_sizes(dims, eps, delta, rule=rule, negative_half_everywhere=negative_half_everywhere)[
+        f.layer - 1
+    ]
     side = "P (u > 0)" if f.side > 0 else "N (u < 0)"
     return TicketNotFound(
         f"width too small: layer {f.layer}, output {f.output}, input {f.input}, side {side}:"
@@ -131,4 +156,3 @@ def _not_found(layer: LayerTicket, k: int, eta: float, dims, eps, delta, rule, n
         f" the bounds suggest block size {suggested}"
         f" ({len(layer.failures)} event(s) failed in this layer; on_failure='best_effort' returns the best ticket)"
     )
-

@@ -13,10 +13,8 @@ from __future__ import annotations
 
 import math
 import multiprocessing
-from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, wait
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
@@ -46,7 +44,7 @@ def _init_worker(generation) -> None:
     _generation = generation
 
 
-def _abandoned(task: "_Task") -> bool:
+def _abandoned(task: _Task) -> bool:
     return _generation is not None and _generation.value != task.generation
 
 
@@ -93,8 +91,10 @@ class _Result:
         t = self.task
         for side, err in self.errors.items():
             o, b = np.nonzero(np.abs(err) > t.options.eta)
-            out += [(t.o0 + x, int(t.inputs[y]), side, float(abs(err[x, y])), int(self.candidates[side][y]))
-                    for x, y in zip(o.tolist(), b.tolist())]
+            out += [
+                (t.o0 + x, int(t.inputs[y]), side, float(abs(err[x, y])), int(self.candidates[side][y]))
+                for x, y in zip(o.tolist(), b.tolist(), strict=False)
+            ]
         return sorted(out, key=lambda f: (f[0], f[1], -f[2]))
 
 
@@ -104,7 +104,7 @@ def _read_rows(network: RandomNetwork, t: int, o0: int, o1: int, inputs: np.ndar
     (the values of :meth:`RandomNetwork.segment`, exactly)."""
     out = np.empty((o1 - o0, inputs.size * k))
     breaks = np.flatnonzero(np.diff(inputs) != 1) + 1
-    runs = list(zip(np.concatenate(([0], breaks)).tolist(), np.concatenate((breaks, [inputs.size])).tolist()))
+    runs = list(zip(np.concatenate(([0], breaks)).tolist(), np.concatenate((breaks, [inputs.size])).tolist(), strict=False))
     for row, o in enumerate(range(o0, o1)):
         bit_generator = line_bit_generator(network.seed, t, o)
         position = 0
@@ -158,12 +158,14 @@ def _solve_task(task: _Task) -> _Result | None:
             break
     rows, cols = np.nonzero(used)
     second.append((np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)))
-    second_entries = tuple(np.concatenate(parts) for parts in zip(*second))
+    second_entries = tuple(np.concatenate(parts) for parts in zip(*second, strict=False))
     j = task.inputs[rows].astype(np.int64)
     return _Result(task, errors, candidates, j * k + cols, j, u[rows, cols], second_entries, solves)
 
 
-def _tasks(network: RandomNetwork, layer: int, weights: np.ndarray, k: int, options: LayerOptions, generation: int = 0) -> list[_Task]:
+def _tasks(
+    network: RandomNetwork, layer: int, weights: np.ndarray, k: int, options: LayerOptions, generation: int = 0
+) -> list[_Task]:
     """A partition of the layer's events into tasks of about ``TASK_VALUES`` values of ``M_{2i}``,
     hardest blocks first: blocks are ordered by their fewest candidates on a side (ties by ``j``),
     so that a block size too small for this G is usually detected by the first task. The
@@ -184,8 +186,20 @@ def _tasks(network: RandomNetwork, layer: int, weights: np.ndarray, k: int, opti
         inputs = np.sort(order[start : start + per_task])
         for o0 in range(0, n_out, outputs):
             o1 = min(o0 + outputs, n_out)
-            tasks.append(_Task(network, layer, k, inputs, u[inputs], o0, o1, np.ascontiguousarray(weights[o0:o1][:, inputs]),
-                               options, generation))
+            tasks.append(
+                _Task(
+                    network,
+                    layer,
+                    k,
+                    inputs,
+                    u[inputs],
+                    o0,
+                    o1,
+                    np.ascontiguousarray(weights[o0:o1][:, inputs]),
+                    options,
+                    generation,
+                )
+            )
     return tasks
 
 
@@ -213,7 +227,9 @@ class WorkerPool:
     def __init__(self, jobs: int):
         context = multiprocessing.get_context()
         self.generation = context.Value("q", 0)
-        self.executor = ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_init_worker, initargs=(self.generation,))
+        self.executor = ProcessPoolExecutor(
+            max_workers=jobs, mp_context=context, initializer=_init_worker, initargs=(self.generation,)
+        )
 
     def abandon(self, futures) -> None:
         """Give up the current attempt: its queued tasks are cancelled, its running ones stop at
@@ -225,8 +241,15 @@ class WorkerPool:
         wait(futures)
 
 
-def solve_layer_events(network: RandomNetwork, layer: int, weights: np.ndarray, k: int, options: LayerOptions, pool: "WorkerPool | None" = None,
-               make_bar=None) -> SubsetSumLayer:
+def solve_layer_events(
+    network: RandomNetwork,
+    layer: int,
+    weights: np.ndarray,
+    k: int,
+    options: LayerOptions,
+    pool: WorkerPool | None = None,
+    make_bar=None,
+) -> SubsetSumLayer:
     """Solve every event of one layer (or, with ``stop_on_failure``, up to the first failing group
     of the first failing task in task order: the same whatever the number of processes)."""
     tasks = _tasks(network, layer, weights, k, options, pool.generation.value if pool else 0)
@@ -264,14 +287,25 @@ def solve_layer_events(network: RandomNetwork, layer: int, weights: np.ndarray, 
             bar.close()
     if not complete:
         return SubsetSumLayer(layer, k, None, None, None, None, math.inf, failures, len(failures), False, solves)
-    units, inputs, us = (np.concatenate(parts) for parts in zip(*firsts))
+    units, inputs, us = (np.concatenate(parts) for parts in zip(*firsts, strict=False))
     units, first_index = np.unique(units, return_index=True)  # a unit may serve several output runs
-    second = tuple(np.concatenate(parts) for parts in zip(*seconds))  # the Ticket sorts them
+    second = tuple(np.concatenate(parts) for parts in zip(*seconds, strict=False))  # the Ticket sorts them
     # layer 1 reads x, which may be negative: c = ||[D+, D-]||; later layers read y >= 0 (docs/theory.md §3)
     if layer == 1:
         blocks = np.hstack((d_plus, d_minus if d_minus is not None else weights))
     else:
         blocks = d_plus
     constant = float(np.linalg.norm(blocks, 2))
-    return SubsetSumLayer(layer, k, (units, inputs[first_index], us[first_index]), second, d_plus, d_minus, constant,
-                  failures, len(failures), True, solves)
+    return SubsetSumLayer(
+        layer,
+        k,
+        (units, inputs[first_index], us[first_index]),
+        second,
+        d_plus,
+        d_minus,
+        constant,
+        failures,
+        len(failures),
+        True,
+        solves,
+    )

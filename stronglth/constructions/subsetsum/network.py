@@ -27,12 +27,9 @@ of *this* G succeeds, starting from the empirical rule ``k = ceil(AUTO_CONSTANT 
 from __future__ import annotations
 
 import math
-import multiprocessing
 import time
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor, wait
 from contextlib import ExitStack
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -40,9 +37,9 @@ import numpy as np
 from stronglth import _validate, bounds
 from stronglth.constructions._assemble import stack_layers
 from stronglth.constructions.subsetsum.layer import LayerOptions, SubsetSumLayer, WorkerPool, solve_layer_events
-from stronglth.constructions.subsetsum.solver import MAX_K, solve
+from stronglth.constructions.subsetsum.solver import MAX_K
 from stronglth.errors import InvalidInputError, TicketNotFound
-from stronglth.random_network import RandomNetwork, draw_uniform, line_bit_generator
+from stronglth.random_network import RandomNetwork
 from stronglth.target import TargetNetwork
 from stronglth.ticket import Ticket
 
@@ -74,7 +71,9 @@ PROGRESS_MIN_EVENTS = 200_000
 # -- block sizes --------------------------------------------------------------------------------------
 
 
-def auto_start(dims: Sequence[int], etas: Sequence[float], delta: float, *, negative_half_everywhere: bool = False) -> tuple[int, ...]:
+def auto_start(
+    dims: Sequence[int], etas: Sequence[float], delta: float, *, negative_half_everywhere: bool = False
+) -> tuple[int, ...]:
     """The starting block sizes of ``block_sizes="auto"``: ``ceil(AUTO_CONSTANT log2(N_ev / (delta eta_i)))``
     (an empirical rule, not a theorem; :data:`AUTO_CONSTANT`)."""
     n_events = bounds.event_count(dims, negative_half_everywhere=negative_half_everywhere)
@@ -215,7 +214,9 @@ def construct_subsetsum(
     if on_failure not in ON_FAILURE:
         raise InvalidInputError(f"on_failure must be one of {ON_FAILURE}, got {on_failure!r}")
     jobs = _validate.positive_int(jobs, "jobs")
-    if max_size is not None and (isinstance(max_size, (bool, np.bool_)) or not isinstance(max_size, (int, np.integer)) or max_size < 0):
+    if max_size is not None and (
+        isinstance(max_size, (bool, np.bool_)) or not isinstance(max_size, (int, np.integer)) or max_size < 0
+    ):
         raise InvalidInputError(f"max_size must be None or a non-negative integer, got {max_size!r}")
     max_candidates = MAX_K if max_candidates is None else _validate.positive_int(max_candidates, "max_candidates")
     if max_candidates > MAX_K:

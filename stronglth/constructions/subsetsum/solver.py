@@ -146,8 +146,10 @@ def _check(values: Any, targets: Any, max_size: Any) -> tuple[np.ndarray, np.nda
 
 def _real_array(value: Any, name: str) -> np.ndarray:
     array = np.asarray(value)
-    if array.dtype == object or array.dtype == bool or not (
-        np.issubdtype(array.dtype, np.floating) or np.issubdtype(array.dtype, np.integer)
+    if (
+        array.dtype == object
+        or array.dtype == bool
+        or not (np.issubdtype(array.dtype, np.floating) or np.issubdtype(array.dtype, np.integer))
     ):
         raise InvalidInputError(f"{name} must be a real (integer or floating-point) array, got dtype {array.dtype}")
     return np.ascontiguousarray(array, dtype=np.float64)

@@ -9,7 +9,6 @@ from hypothesis import strategies as st
 
 from stronglth import InvalidInputError
 from stronglth.constructions.malach.gadget import gadget_output, gadget_sup_error, weight_gadget
-
 from stronglth.testing import gadget_blocks
 
 uniform = st.floats(-1.0, 1.0, allow_nan=False)

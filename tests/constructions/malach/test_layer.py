@@ -22,8 +22,15 @@ def layer_setup(d, widths, k, seed, layer=1):
     return target, network, target.weights[layer - 1]
 
 
-@given(d=st.integers(1, 3), n_out=st.integers(1, 3), k=st.integers(1, 60), seed=st.integers(0, 2**32),
-       rule=st.sampled_from(["best", "matching"]), chunk=st.integers(1, 17), piece=st.integers(1, 40))
+@given(
+    d=st.integers(1, 3),
+    n_out=st.integers(1, 3),
+    k=st.integers(1, 60),
+    seed=st.integers(0, 2**32),
+    rule=st.sampled_from(["best", "matching"]),
+    chunk=st.integers(1, 17),
+    piece=st.integers(1, 40),
+)
 def test_layer_choice_is_the_gadget_choice(d, n_out, k, seed, rule, chunk, piece):
     """Streaming in chunks and pieces (sizes drawn here) chooses what the gadget chooses on the
     whole block read densely: the least error, ties to the lowest index."""
@@ -34,14 +41,16 @@ def test_layer_choice_is_the_gadget_choice(d, n_out, k, seed, rule, chunk, piece
         patch.setattr(layer_module, "PIECE", piece)
         result = approximate_layer(network, 1, w, block_size=k, eta=eta, rule=rule, negative_half=True)
     m1, m2 = network.dense(1), network.dense(2)
-    chosen = {(o, int(h)) for o, h in zip(result.second[0], result.second[1])}
+    chosen = {(o, int(h)) for o, h in zip(result.second[0], result.second[1], strict=False)}
     expected_units = set()
     for j in range(d):
-        u = m1[j * k:(j + 1) * k, j]
+        u = m1[j * k : (j + 1) * k, j]
         for o in range(n_out):
-            choice = weight_gadget(u, m2[o, j * k:(j + 1) * k], w[o, j], rule=rule, eta=eta)
-            for h, error, d_matrix in ((choice.positive, choice.error_positive, result.d_plus),
-                                       (choice.negative, choice.error_negative, result.d_minus)):
+            choice = weight_gadget(u, m2[o, j * k : (j + 1) * k], w[o, j], rule=rule, eta=eta)
+            for h, error, d_matrix in (
+                (choice.positive, choice.error_positive, result.d_plus),
+                (choice.negative, choice.error_negative, result.d_minus),
+            ):
                 if h is not None:
                     expected_units.add((o, j * k + h))
                 if rule == "best" or h is not None:
@@ -52,14 +61,19 @@ def test_layer_choice_is_the_gadget_choice(d, n_out, k, seed, rule, chunk, piece
         assert expected_units <= chosen  # failed events fall back to other units (best effort)
 
 
-@given(d=st.integers(1, 4), widths=st.lists(st.integers(1, 4), min_size=2, max_size=2), k=st.integers(1, 80),
-       seed=st.integers(0, 2**32), layer=st.sampled_from([1, 2]), negative_half=st.booleans())
+@given(
+    d=st.integers(1, 4),
+    widths=st.lists(st.integers(1, 4), min_size=2, max_size=2),
+    k=st.integers(1, 80),
+    seed=st.integers(0, 2**32),
+    layer=st.sampled_from([1, 2]),
+    negative_half=st.booleans(),
+)
 def test_layer_error_is_at_most_c_times_norm(d, widths, k, seed, layer, negative_half):
     """||z(y) - W y|| <= c ||y|| with z evaluated from the kept entries alone; y of any sign in
     layer 1 (input x), y >= 0 in layer 2 (after a ReLU)."""
     target, network, w = layer_setup(d, widths, k, seed, layer)
-    result = approximate_layer(network, layer, w, block_size=k, eta=0.2, rule="best",
-                               negative_half=(layer == 1 or negative_half))
+    result = approximate_layer(network, layer, w, block_size=k, eta=0.2, rule="best", negative_half=(layer == 1 or negative_half))
     t = 2 * layer - 1
     first = sp.csr_matrix((result.first[2], (result.first[0], result.first[1])), shape=network.shapes[t - 1])
     second = sp.csr_matrix((result.second[2], (result.second[0], result.second[1])), shape=network.shapes[t])
@@ -82,7 +96,7 @@ def test_parallel_scan_equals_serial(monkeypatch):
     serial = approximate_layer(network, 1, w, block_size=2_000, eta=0.05, rule="best")
     with ProcessPoolExecutor(2) as pool:
         parallel = approximate_layer(network, 1, w, block_size=2_000, eta=0.05, rule="best", executor=pool)
-    for a, b in zip(serial.first + serial.second, parallel.first + parallel.second):
+    for a, b in zip(serial.first + serial.second, parallel.first + parallel.second, strict=False):
         assert np.array_equal(a, b)
     assert np.array_equal(serial.d_plus, parallel.d_plus) and np.array_equal(serial.d_minus, parallel.d_minus)
 

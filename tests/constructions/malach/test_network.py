@@ -7,29 +7,41 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from scipy import stats
+from strategies import admissible_targets, unit_sphere
 
 from stronglth import InvalidInputError, TargetNetwork, Ticket, TicketNotFound, bounds, random_target
 from stronglth.constructions import construct
 from stronglth.testing import assert_sup_error_at_most, assert_true_subnetwork
-from strategies import admissible_targets, unit_sphere
 
 
-@given(target=admissible_targets(max_d=3, max_width=3), eps=st.floats(0.1, 1.0), seed=st.integers(0, 2**32),
-       negative_half_everywhere=st.booleans())
+@given(
+    target=admissible_targets(max_d=3, max_width=3),
+    eps=st.floats(0.1, 1.0),
+    seed=st.integers(0, 2**32),
+    negative_half_everywhere=st.booleans(),
+)
 def test_theorem_width_ticket_properties(target, eps, seed, negative_half_everywhere):
     """(a) a true subnetwork, (b) nnz <= 4 sum n_i n_(i-1), (c) sampled <= certified <= eps.
 
     The theorem holds with probability 1 - delta over G; delta = 1e-9 makes a failing seed too
     rare to meet (the block sizes grow only like log(1/delta)); failures have their own test.
     """
-    ticket = construct(target, eps=eps, delta=1e-9, seed=seed, block_sizes="theorem", rule="best",
-                       negative_half_everywhere=negative_half_everywhere)
+    ticket = construct(
+        target,
+        eps=eps,
+        delta=1e-9,
+        seed=seed,
+        block_sizes="theorem",
+        rule="best",
+        negative_half_everywhere=negative_half_everywhere,
+    )
     assert_true_subnetwork(ticket)
     assert ticket.nnz <= bounds.nnz_bound(target.dims)
     assert_sup_error_at_most(ticket, target, ticket.certified_error, method="adversarial", n=2_000, seed=seed)
     assert ticket.certified_error <= eps
-    assert ticket.meta["block_sizes"] == list(bounds.theorem_block_sizes(
-        target.dims, eps, 1e-9, rule="best", negative_half_everywhere=negative_half_everywhere))
+    assert ticket.meta["block_sizes"] == list(
+        bounds.theorem_block_sizes(target.dims, eps, 1e-9, rule="best", negative_half_everywhere=negative_half_everywhere)
+    )
 
 
 @given(seed=st.integers(0, 2**32), w=st.sampled_from([-1.0, -0.6, 0.3, 1.0]))
@@ -68,7 +80,9 @@ def test_failure_frequency_is_consistent_with_delta():
 
 def test_ticket_not_found_names_the_event_and_best_effort_returns_a_ticket():
     target = random_target(2, [3, 1], seed=0)
-    with pytest.raises(TicketNotFound, match=r"layer \d, output \d, input \d, side [PN].*best error .* the bounds suggest block size \d+"):
+    with pytest.raises(
+        TicketNotFound, match=r"layer \d, output \d, input \d, side [PN].*best error .* the bounds suggest block size \d+"
+    ):
         construct(target, eps=0.01, seed=0, block_sizes=[3, 3])
     ticket = construct(target, eps=0.01, seed=0, block_sizes=[3, 3], on_failure="best_effort")
     assert ticket.meta["failures"] > 0
@@ -81,7 +95,7 @@ def test_jobs_do_not_change_the_ticket():
     target = random_target(3, [4, 2], seed=1)
     one = construct(target, eps=0.2, seed=5, block_sizes="instance")
     two = construct(target, eps=0.2, seed=5, block_sizes="instance", jobs=2)
-    for a, b in zip(one.entries, two.entries):
+    for a, b in zip(one.entries, two.entries, strict=False):
         assert np.array_equal(a.rows, b.rows) and np.array_equal(a.cols, b.cols) and np.array_equal(a.vals, b.vals)
     assert one.certified_error == two.certified_error
 
@@ -89,7 +103,8 @@ def test_jobs_do_not_change_the_ticket():
 def test_instance_block_sizes_are_not_larger_than_theorem():
     target = random_target(4, [6, 3], seed=2)
     ticket = construct(target, eps=0.2, seed=0, block_sizes="instance")
-    assert all(i <= t for i, t in zip(ticket.meta["block_sizes"], bounds.theorem_block_sizes(target.dims, 0.2, 0.05)))
+    theorem = bounds.theorem_block_sizes(target.dims, 0.2, 0.05)
+    assert all(i <= t for i, t in zip(ticket.meta["block_sizes"], theorem, strict=False))
     assert ticket.certified_error <= 0.2
 
 

@@ -13,19 +13,23 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from strategies import admissible_targets, unit_sphere
 
 from stronglth import InvalidInputError, RandomNetwork, TargetNetwork, Ticket, TicketNotFound, bounds, random_target
 from stronglth.constructions import METHODS, construct
 from stronglth.constructions.subsetsum import layer as layer_module
 from stronglth.constructions.subsetsum import network as module
 from stronglth.verification import certified_bound
-from strategies import admissible_targets, unit_sphere
 
 
 def same_ticket(a: Ticket, b: Ticket) -> bool:
-    return a.network == b.network and a.certified_error == b.certified_error and all(
-        np.array_equal(x.rows, y.rows) and np.array_equal(x.cols, y.cols) and np.array_equal(x.vals, y.vals)
-        for x, y in zip(a.entries, b.entries)
+    return (
+        a.network == b.network
+        and a.certified_error == b.certified_error
+        and all(
+            np.array_equal(x.rows, y.rows) and np.array_equal(x.cols, y.cols) and np.array_equal(x.vals, y.vals)
+            for x, y in zip(a.entries, b.entries, strict=False)
+        )
     )
 
 
@@ -33,13 +37,13 @@ def dense_gadgets(ticket: Ticket) -> list[tuple[np.ndarray, np.ndarray]]:
     """``(A_i, B_i)`` from the dense G and the masks: ``A[o, j] = sum v_oh u_h`` over kept ``h``
     with ``u_h > 0`` in block ``j``, ``B`` likewise over ``u_h < 0`` with ``|u_h|``, added in unit order."""
     out = []
-    for i, (w, k) in enumerate(zip(ticket.target.weights, ticket.meta["block_sizes"]), start=1):
+    for i, (w, k) in enumerate(zip(ticket.target.weights, ticket.meta["block_sizes"], strict=False), start=1):
         m1, m2 = ticket.network.dense(2 * i - 1), ticket.network.dense(2 * i)
         first, second = ticket.kept(2 * i - 1), ticket.kept(2 * i)
         assert np.all(first.rows // k == first.cols), "a kept first-layer weight outside its block"
         assert set(second.cols.tolist()) <= set(first.rows.tolist()), "a kept output weight from an unused unit"
         a, b = np.zeros_like(w), np.zeros_like(w)
-        for o, h in zip(second.rows.tolist(), second.cols.tolist()):  # sorted by (o, h): unit order
+        for o, h in zip(second.rows.tolist(), second.cols.tolist(), strict=False):  # sorted by (o, h): unit order
             u, j = m1[h, h // k], h // k
             if u > 0:
                 a[o, j] += m2[o, h] * u
@@ -49,8 +53,12 @@ def dense_gadgets(ticket: Ticket) -> list[tuple[np.ndarray, np.ndarray]]:
     return out
 
 
-@given(target=admissible_targets(max_d=3, max_width=3, max_depth=2), eps=st.floats(0.05, 0.5),
-       seed=st.integers(0, 2**32), negative_half_everywhere=st.booleans())
+@given(
+    target=admissible_targets(max_d=3, max_width=3, max_depth=2),
+    eps=st.floats(0.05, 0.5),
+    seed=st.integers(0, 2**32),
+    negative_half_everywhere=st.booleans(),
+)
 def test_auto_ticket_properties(target, eps, seed, negative_half_everywhere):
     """A true subnetwork; sampled error <= certified error <= eps; every per-weight error within
     eta_i; the certified error is verify.certified_bound's, recomputed from the kept weights."""
@@ -58,7 +66,7 @@ def test_auto_ticket_properties(target, eps, seed, negative_half_everywhere):
     ticket.audit()
     etas = bounds.per_weight_tolerance(target.dims, eps, negative_half_everywhere=negative_half_everywhere)
     assert ticket.meta["eta"] == list(etas) and ticket.meta["failures"] == 0
-    for i, ((a, b), w, eta) in enumerate(zip(dense_gadgets(ticket), target.weights, etas), start=1):
+    for i, ((a, b), w, eta) in enumerate(zip(dense_gadgets(ticket), target.weights, etas, strict=False), start=1):
         assert np.abs(a - w).max() <= eta
         if i == 1 or negative_half_everywhere:
             assert np.abs(b + w).max() <= eta
@@ -71,18 +79,31 @@ def test_auto_ticket_properties(target, eps, seed, negative_half_everywhere):
     assert certified_bound(ticket) == pytest.approx(ticket.certified_error, rel=1e-12, abs=1e-300)
 
 
-@given(w=st.lists(st.floats(-0.7, 0.7), min_size=2, max_size=4), k=st.integers(1, 14), seed=st.integers(0, 2**32),
-       max_size=st.sampled_from([None, 0, 1, 2]), max_candidates=st.sampled_from([None, 1, 3, 5]))
+@given(
+    w=st.lists(st.floats(-0.7, 0.7), min_size=2, max_size=4),
+    k=st.integers(1, 14),
+    seed=st.integers(0, 2**32),
+    max_size=st.sampled_from([None, 0, 1, 2]),
+    max_candidates=st.sampled_from([None, 1, 3, 5]),
+)
 def test_errors_are_the_optimum_over_all_subsets(w, k, seed, max_size, max_candidates):
     """Per (o, j, side) the kept units are a subset of the block's candidates of that side (the
     first max_candidates in unit order) whose error equals the least over every subset of them
     (brute force; at most max_size units)."""
     w = np.array(w) / max(1.0, float(np.linalg.norm(w)))  # admissible: ||W||_2 <= 1
     target = TargetNetwork([w.reshape(-1, 1)])
-    ticket = construct(target, method="subsetsum", eta=0.05, seed=seed, block_sizes=[k], on_failure="best_effort",
-                       max_size=max_size, max_candidates=max_candidates)
+    ticket = construct(
+        target,
+        method="subsetsum",
+        eta=0.05,
+        seed=seed,
+        block_sizes=[k],
+        on_failure="best_effort",
+        max_size=max_size,
+        max_candidates=max_candidates,
+    )
     ticket.audit()
-    (a, b), = dense_gadgets(ticket)
+    ((a, b),) = dense_gadgets(ticket)
     u = ticket.network.dense(1)[:, 0]
     v = ticket.network.dense(2)
     second = ticket.kept(2)
@@ -140,9 +161,13 @@ def test_jobs_and_task_sizes_do_not_change_the_ticket(task_values, monkeypatch):
 def test_ticket_not_found_names_the_event_and_best_effort_returns_a_ticket():
     target = random_target(2, [3, 1], seed=0)
     start = module.auto_start(target.dims, bounds.per_weight_tolerance(target.dims, 0.01), 0.05)[0]
-    with pytest.raises(TicketNotFound, match=(
-        r"layer 1, output \d, input \d, side [PN] \([^)]*\): best error \S+ > eta = \S+ with block size 4"
-        rf" \(\d candidates on this side\); the 'auto' rule .* suggests block size {start} .*best_effort")):
+    with pytest.raises(
+        TicketNotFound,
+        match=(
+            r"layer 1, output \d, input \d, side [PN] \([^)]*\): best error \S+ > eta = \S+ with block size 4"
+            rf" \(\d candidates on this side\); the 'auto' rule .* suggests block size {start} .*best_effort"
+        ),
+    ):
         construct(target, method="subsetsum", eps=0.01, seed=0, block_sizes=[4, 4])
     ticket = construct(target, method="subsetsum", eps=0.01, seed=0, block_sizes=[4, 4], on_failure="best_effort")
     assert ticket.meta["failures"] > 0
@@ -160,7 +185,9 @@ def test_eta_per_layer_is_used_directly():
     (a1, b1), (a2, _) = dense_gadgets(ticket)
     w1, w2 = target.weights
     assert max(np.abs(a1 - w1).max(), np.abs(b1 + w1).max()) <= 0.02 and np.abs(a2 - w2).max() <= 0.05
-    same = construct(target, method="subsetsum", eta=0.05, seed=1, block_sizes=ticket.meta["block_sizes"], on_failure="best_effort")
+    same = construct(
+        target, method="subsetsum", eta=0.05, seed=1, block_sizes=ticket.meta["block_sizes"], on_failure="best_effort"
+    )
     assert same.meta["eta"] == [0.05, 0.05]
 
 
@@ -173,7 +200,7 @@ def test_subset_sum_network_is_far_narrower_than_malach():
         ticket = construct(target, method="subsetsum", eps=0.05, seed=seed)
         assert ticket.certified_error <= 0.05 and malach.certified_error <= 0.05
         assert malach.network.parameter_count >= 50 * ticket.network.parameter_count
-        assert all(m >= 50 * s for m, s in zip(malach.network.hidden_widths, ticket.network.hidden_widths))
+        assert all(m >= 50 * s for m, s in zip(malach.network.hidden_widths, ticket.network.hidden_widths, strict=False))
 
 
 def test_ticket_file_round_trip(tmp_path):

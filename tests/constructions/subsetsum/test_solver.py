@@ -44,7 +44,7 @@ def brute_force(values, targets, max_size=None) -> tuple[np.ndarray, np.ndarray]
 def sequential_error(values: np.ndarray, mask: np.ndarray, target: float) -> float:
     """The documented order: chosen values added one by one in index order from 0.0, minus the target."""
     total = 0.0
-    for value, chosen in zip(values.tolist(), mask.tolist()):
+    for value, chosen in zip(values.tolist(), mask.tolist(), strict=False):
         if chosen:
             total += value
     return total - float(target)
