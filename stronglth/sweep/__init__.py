@@ -6,14 +6,16 @@ hash of its canonical JSON (:func:`config_hash`), as in open_lth. The engine nev
 experiment: it is handed :class:`Experiment` objects (the built-in ones are in
 :data:`stronglth.experiments.EXPERIMENTS`).
 
-- :mod:`~stronglth.sweep.config`: configs, canonical JSON, hashes, :class:`Experiment`;
+- :mod:`~stronglth.sweep.config`: configs, canonical JSON, hashes;
+- :mod:`~stronglth.sweep.experiment`: :class:`Experiment`, a named grid with its cell function and report;
 - :mod:`~stronglth.sweep.store`: the append-only JSONL results store (format ``stronglth-sweep/1``);
 - :mod:`~stronglth.sweep.runner`: :func:`run`, serial, in a process pool or as one shard;
 - :mod:`~stronglth.sweep.merging`: :func:`merge`, folding shards into one results file;
 - :mod:`~stronglth.sweep.reports`: :func:`report` and :func:`write_index`, regenerated from rows.
 """
 
-from stronglth.sweep.config import HASH_CHARS, Experiment, SweepConfig, canonical_json, config_hash
+from stronglth.sweep.config import HASH_CHARS, SweepConfig, canonical_json, config_hash
+from stronglth.sweep.experiment import Experiment
 from stronglth.sweep.merging import MergeSummary, experiment_dirs, merge
 from stronglth.sweep.reports import cells_table, experiment_names, format_duration, report, write_index
 from stronglth.sweep.runner import RunSummary, parse_shard, run, shard_cells

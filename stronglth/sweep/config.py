@@ -5,7 +5,7 @@ types), and its result is a pure function of that config (seeds included: no glo
 no clock), so a cell computed twice, in any process, on any shard, gives the same row. A cell is
 named by a hash of its config (:func:`config_hash`): the SHA-256 of a canonical JSON text
 (:func:`canonical_json`: the type name and every field, keys sorted, tuples as lists, floats by
-``repr``), cut to :data:`HASH_CHARS` hex digits. An :class:`Experiment` is a named grid of cells.
+``repr``), cut to :data:`HASH_CHARS` hex digits.
 """
 
 from __future__ import annotations
@@ -16,19 +16,15 @@ import json
 import math
 import types
 import typing
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from stronglth.errors import InvalidInputError
 
-if TYPE_CHECKING:
-    from stronglth.sweep.store import Row
-
-__all__ = ["HASH_CHARS", "SweepConfig", "Experiment", "canonical_json", "canonical_text", "config_hash", "hash_text", "plain"]
+__all__ = ["HASH_CHARS", "SweepConfig", "canonical_json", "canonical_text", "config_hash", "hash_text", "plain"]
 
 HASH_CHARS = 16
 """Hex digits of SHA-256 kept in a cell's name (64 bits: collisions are not a concern for grids)."""
@@ -145,22 +141,3 @@ def hash_text(text: str) -> str:
 def config_hash(config: Any) -> str:
     """The cell's name: the first :data:`HASH_CHARS` hex digits of SHA-256 of :func:`canonical_json`."""
     return hash_text(canonical_json(config))
-
-
-@dataclass(frozen=True)
-class Experiment:
-    """A named grid of cells.
-
-    ``grid(full)`` lists the configs (``full=False``: the default grid, minutes on 2 cores);
-    ``cell(config)`` computes one result, a dict of JSON values, as a pure function of the config
-    (a module-level function, so that worker processes can run it); ``report(directory, rows)``
-    writes the experiment's CSV, PNG and ``summary.md`` and returns their paths.
-    """
-
-    name: str
-    config_type: type
-    grid: Callable[[bool], list[Any]]
-    cell: Callable[[Any], dict[str, Any]]
-    report: Callable[[Path, list[Row]], list[Path]] | None = None
-    description: str = ""
-    hidden: bool = False

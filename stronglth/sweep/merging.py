@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from stronglth.errors import InvalidInputError
-from stronglth.sweep.config import Experiment
+from stronglth.sweep.experiment import Experiment
 from stronglth.sweep.reports import report, write_index
 from stronglth.sweep.store import RESULTS, ResultWriter, Row, read_rows, result_files
 

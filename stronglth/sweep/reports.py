@@ -10,7 +10,8 @@ from typing import Any
 
 from stronglth._io import write_csv, write_text
 from stronglth.errors import InvalidInputError
-from stronglth.sweep.config import Experiment, canonical_text
+from stronglth.sweep.config import canonical_text
+from stronglth.sweep.experiment import Experiment
 from stronglth.sweep.store import FORMAT, Row, load_rows
 
 __all__ = ["report", "write_index", "experiment_names", "cells_table", "format_duration", "INDEX_MARK"]

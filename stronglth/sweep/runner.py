@@ -21,7 +21,8 @@ from typing import Any
 
 from stronglth._version import __version__
 from stronglth.errors import CellFailed, InvalidInputError, StrongLTHError
-from stronglth.sweep.config import Experiment, canonical_json, config_hash, plain
+from stronglth.sweep.config import canonical_json, config_hash, plain
+from stronglth.sweep.experiment import Experiment
 from stronglth.sweep.reports import report, write_index
 from stronglth.sweep.store import ResultWriter, Row, finite, load_rows, results_filename
 
