@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from strategies import admissible_targets
 
@@ -40,8 +40,11 @@ def closed_form(d_plus: np.ndarray, d_minus: np.ndarray) -> float:
 
 
 @given(d=st.integers(1, 4), n_out=st.integers(1, 3), seed=st.integers(0, 2**32))
+@example(d=4, n_out=1, seed=1)  # adversarial / truth = 0.9886 here: gradient ascent is a heuristic
 @settings(max_examples=10)
 def test_every_method_recovers_a_known_layer_error(d, n_out, seed):
+    """What always holds: sampled <= adversarial <= the truth (both are errors at points of the
+    sphere), and the exact methods recover the truth (d <= 2) or bound it within the MILP's gap."""
     rng = np.random.default_rng(seed)
     w = random_target(d, [n_out], seed=seed).weights[0]
     d_plus, d_minus = 0.01 * rng.standard_normal((2, n_out, d))
@@ -50,8 +53,7 @@ def test_every_method_recovers_a_known_layer_error(d, n_out, seed):
     sampled = sup_error(f, g, method="sampled", n=20_000)
     adversarial = sup_error(f, g, method="adversarial", n=20_000)
     exact = sup_error(f, g, method="exact", time_limit=60)
-    assert sampled <= truth * (1 + 1e-12)
-    assert truth * (1 - 1e-3) <= adversarial <= truth * (1 + 1e-12)  # maxima on kinks converge slowly
+    assert sampled <= adversarial <= truth * (1 + 1e-12)
     if d <= 2:
         assert exact == pytest.approx(truth, rel=1e-12)
     else:  # MILP: an upper bound within 1% of the truth
