@@ -19,8 +19,8 @@ import time
 import torch
 import torch.nn.functional as F
 
+from stronglth.baselines.classification import resolve_device
 from stronglth.baselines.edge_popup import SupermaskLinear, full_sort_mask
-from stronglth.baselines.tasks import resolve_device
 
 SIZE, BATCH = 1000, 128
 

@@ -53,7 +53,10 @@ def atomic_write(path: str | os.PathLike, mode: str = "w") -> Iterator[Any]:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         os.chmod(tmp, 0o666 & ~_umask())
-        with os.fdopen(fd, mode, **({"newline": ""} if mode == "w" else {})) as f:
+        # Text mode writes newlines untranslated (the csv module's requirement); binary mode takes
+        # no newline argument, and ``None`` is what ``open`` treats as "not given".
+        newline: str | None = "" if mode == "w" else None
+        with os.fdopen(fd, mode, newline=newline) as f:
             yield f
             f.flush()
             os.fsync(f.fileno())

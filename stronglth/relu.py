@@ -19,6 +19,7 @@ from stronglth.errors import InvalidInputError, ShapeError
 
 if TYPE_CHECKING:  # torch is imported lazily: `import stronglth` stays fast
     import torch
+    from torch.nn import Module as _TorchModule
 
 __all__ = ["ReLUNetwork"]
 
@@ -111,7 +112,7 @@ class ReLUNetwork:
         nn = torch.nn
 
         dtype = torch.float64 if dtype is None else dtype
-        layers: list[nn.Module] = []
+        layers: list[_TorchModule] = []
         for i, w in enumerate(self._weights):
             with warnings.catch_warnings():  # width-0 layers of an empty ticket are fine
                 warnings.filterwarnings("ignore", message="Initializing zero-element tensors")

@@ -182,14 +182,14 @@ class Ticket:
             mask[e.rows[reach[t - 1][e.cols]]] = True
             reach.append(mask)
         reach[depth] = np.ones(dims[depth], dtype=bool)
-        # backward reachability from the output
-        leads = [None] * (depth + 1)
-        leads[depth] = np.ones(dims[depth], dtype=bool)
+        # backward reachability from the output: leads[t] marks units of layer t with kept paths onwards
+        backward = [np.ones(dims[depth], dtype=bool)]  # layers depth, depth - 1, ..., 0
         for t in range(depth, 0, -1):
             e = entries[t - 1]
             mask = np.zeros(dims[t - 1], dtype=bool)
-            mask[e.cols[leads[t][e.rows]]] = True
-            leads[t - 1] = mask
+            mask[e.cols[backward[-1][e.rows]]] = True
+            backward.append(mask)
+        leads = backward[::-1]
         live = (
             [np.ones(dims[0], dtype=bool)] + [reach[t] & leads[t] for t in range(1, depth)] + [np.ones(dims[depth], dtype=bool)]
         )
@@ -275,7 +275,7 @@ class Ticket:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as f:
-                np.savez(f, **arrays)
+                np.savez(f, **arrays)  # type: ignore[arg-type]  # numpy's stub: a key could fill savez's allow_pickle
                 f.flush()
                 os.fsync(f.fileno())
             os.replace(tmp, path)

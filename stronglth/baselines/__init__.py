@@ -4,7 +4,8 @@
   of ``|score|`` per layer with a straight-through gradient);
 - :mod:`~stronglth.baselines.models`: MLPs, Conv-2/4/6, and the MLP over the theorem's G;
 - :mod:`~stronglth.baselines.data`: digits, MNIST-1D, MNIST and CIFAR-10 (binary), all offline;
-- :mod:`~stronglth.baselines.tasks`: approximating a target inside G, and classification;
+- :mod:`~stronglth.baselines.approximation`: approximating a target inside G, measured like the constructions;
+- :mod:`~stronglth.baselines.classification`: classification (edge-popup, or dense training as the baseline);
 - :mod:`~stronglth.cli.edge_popup`: the ``stronglth edge-popup`` command.
 
 The names below are imported on first use (PEP 562), so that ``stronglth.cli.edge_popup`` can be
@@ -35,10 +36,10 @@ _EXPORTS = {
     "load_model": "models",
     "export_sequential": "models",
     "load_dataset": "data",
-    "approximate_target": "tasks",
-    "construction_errors": "tasks",
-    "train_classifier": "tasks",
-    "resolve_device": "tasks",
+    "approximate_target": "approximation",
+    "construction_errors": "approximation",
+    "train_classifier": "classification",
+    "resolve_device": "classification",
 }
 
 __all__ = list(_EXPORTS)

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from numpy.typing import DTypeLike
 
 from stronglth import _validate
 from stronglth._extras import missing_extra
@@ -44,7 +45,7 @@ DATASETS = ("digits", "mnist1d", "mnist", "cifar10")
 _MNIST_MEAN, _MNIST_STD = 0.1307, 0.3081
 _CIFAR_MEAN = (0.4914, 0.4822, 0.4465)
 _CIFAR_STD = (0.2470, 0.2435, 0.2616)
-_IDX_TYPES = {
+_IDX_TYPES: dict[int, DTypeLike] = {
     0x08: np.uint8,
     0x09: np.int8,
     0x0B: np.dtype(">i2"),

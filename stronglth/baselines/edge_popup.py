@@ -96,12 +96,12 @@ class _TopKStraightThrough(torch.autograd.Function):
     """``W_eff = topk_mask(s, k) * w``; backward: ``dL/ds = dL/dW_eff * w * sign(s)`` for every score."""
 
     @staticmethod
-    def forward(ctx: Any, scores: torch.Tensor, weight: torch.Tensor, k: int) -> torch.Tensor:  # type: ignore[override]
+    def forward(ctx: Any, scores: torch.Tensor, weight: torch.Tensor, k: int) -> torch.Tensor:
         ctx.save_for_backward(scores, weight)
         return weight * topk_mask(scores, k)
 
     @staticmethod
-    def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor | None, None, None]:  # type: ignore[override]
+    def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor | None, None, None]:
         scores, weight = ctx.saved_tensors
         if not ctx.needs_input_grad[0]:
             return None, None, None

@@ -158,7 +158,7 @@ def mlp(
         if i < len(dims) - 2:
             layers.append(nn.ReLU())
     model = nn.Sequential(*layers)
-    model.config = {
+    model.config = {  # type: ignore[assignment]  # torch types Module.__setattr__ as Tensor | Module only
         "arch": "mlp",
         "in_features": dims[0],
         "widths": dims[1:-1],
@@ -201,7 +201,7 @@ def conv_net(
         )
     channels = [max(1, round(c * width)) for c in (64, 128, 256)[: depth // 2]]
     hidden = max(1, round(256 * width))
-    kw = dict(mode=mode, density=density, weight_init=weight_init, scale_fan=scale_fan, seed=seed)
+    kw: dict[str, Any] = dict(mode=mode, density=density, weight_init=weight_init, scale_fan=scale_fan, seed=seed)
     layers: list[nn.Module] = []
     c_in, index = _validate.positive_int(in_channels, "in_channels"), 0
     for c in channels:
@@ -223,7 +223,7 @@ def conv_net(
         layers.append(nn.ReLU())
         index += 1
     model = nn.Sequential(*layers[:-1])
-    model.config = {
+    model.config = {  # type: ignore[assignment]  # torch types Module.__setattr__ as Tensor | Module only
         "arch": f"conv{depth}",
         "in_channels": in_channels,
         "image_size": image_size,
@@ -248,7 +248,7 @@ def weight_scales(
     the scaled ticket is the unscaled ticket of G times ``prod_t factor_t``."""
     densities = _densities(density, network.depth)
     if isinstance(weight_scale, str):
-        # ("calibrated" is resolved by stronglth.baselines.tasks.approximate_target, which needs the target)
+        # ("calibrated" is resolved by stronglth.baselines.approximation.approximate_target, which needs the target)
         if weight_scale != "auto":
             raise InvalidInputError(f"weight_scale must be a positive number, a list of them, or 'auto'; got {weight_scale!r}")
         return [float(np.sqrt(6.0 / (d * cols))) for d, (_, cols) in zip(densities, network.shapes, strict=False)]
@@ -286,7 +286,7 @@ def from_random_network(
         if t < network.depth:
             layers.append(nn.ReLU())
     model = nn.Sequential(*layers)
-    model.config = {
+    model.config = {  # type: ignore[assignment]  # torch types Module.__setattr__ as Tensor | Module only
         "arch": "random_network",
         "shapes": [list(s) for s in network.shapes],
         "network_seed": network.seed,

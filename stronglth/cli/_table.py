@@ -30,6 +30,8 @@ def ticket_table(ticket: Ticket, *, seconds: float, samples: int = 100_000) -> s
     """The short table printed after a construction: G, the ticket, its errors, the time."""
     net = ticket.network
     sampled, _ = sampled_error(ticket, ticket.target, n=samples, seed=0)
+    target = ticket.target
+    assert target is not None  # sampled_error has just refused a ticket without one
     eps = ticket.meta.get("eps")
     rows = [
         (
@@ -38,7 +40,7 @@ def ticket_table(ticket: Ticket, *, seconds: float, samples: int = 100_000) -> s
             if ticket.meta.get("rule")
             else str(ticket.meta.get("method")),
         ),
-        ("target dims", " x ".join(str(n) for n in ticket.target.dims)),
+        ("target dims", " x ".join(str(n) for n in target.dims)),
         ("block sizes k_i", ", ".join(f"{k:,}" for k in ticket.meta.get("block_sizes", []))),
         ("G widths", " x ".join(f"{n:,}" for n in net.dims)),
         ("G parameters", f"{net.parameter_count:,} (generated on the fly, never stored)"),

@@ -29,9 +29,9 @@ def _fmt(value: Any, spec: str = ".4g") -> str:
 def _cmd_classify(args: argparse.Namespace) -> int:
     import torch
 
+    from stronglth.baselines.classification import resolve_device, train_classifier
     from stronglth.baselines.data import load_dataset
     from stronglth.baselines.models import conv_net, mlp, save_model
-    from stronglth.baselines.tasks import resolve_device, train_classifier
 
     if args.out is not None and (len(args.density) != 1 or args.dense):
         raise InvalidInputError("--out saves one model: give a single --density and no --dense")
@@ -121,7 +121,8 @@ def _cmd_classify(args: argparse.Namespace) -> int:
 def _cmd_approximate(args: argparse.Namespace) -> int:
     import torch
 
-    from stronglth.baselines.tasks import approximate_target, construction_errors, resolve_device
+    from stronglth.baselines.approximation import approximate_target, construction_errors
+    from stronglth.baselines.classification import resolve_device
 
     device = resolve_device(args.device)
     if args.threads:

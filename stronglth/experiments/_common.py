@@ -87,23 +87,23 @@ class Fit:
         return f"{self.slope:.3g} [{self.low:.3g}, {self.high:.3g}]"
 
 
-def linear_fit(x: Sequence[float], y: Sequence[float], level: float = 0.95) -> Fit:
+def linear_fit(x: Sequence[float] | np.ndarray, y: Sequence[float] | np.ndarray, level: float = 0.95) -> Fit:
     """Ordinary least squares of ``y`` on ``x`` with a t-based ``level`` interval on the slope."""
     from scipy import stats
 
-    x = np.asarray(x, dtype=np.float64)
-    y = np.asarray(y, dtype=np.float64)
-    ok = np.isfinite(x) & np.isfinite(y)
-    x, y = x[ok], y[ok]
-    n = int(x.size)
-    if n < 2 or np.ptp(x) == 0:
+    xs = np.asarray(x, dtype=np.float64)
+    ys = np.asarray(y, dtype=np.float64)
+    ok = np.isfinite(xs) & np.isfinite(ys)
+    xs, ys = xs[ok], ys[ok]
+    n = int(xs.size)
+    if n < 2 or np.ptp(xs) == 0:
         return Fit(math.nan, math.nan, math.nan, math.nan, n, math.nan, level)
-    xm, ym = x.mean(), y.mean()
-    sxx = float(np.sum((x - xm) ** 2))
-    slope = float(np.sum((x - xm) * (y - ym)) / sxx)
+    xm, ym = xs.mean(), ys.mean()
+    sxx = float(np.sum((xs - xm) ** 2))
+    slope = float(np.sum((xs - xm) * (ys - ym)) / sxx)
     intercept = float(ym - slope * xm)
-    resid = y - (intercept + slope * x)
-    sst = float(np.sum((y - ym) ** 2))
+    resid = ys - (intercept + slope * xs)
+    sst = float(np.sum((ys - ym) ** 2))
     r2 = 1.0 - float(np.sum(resid**2)) / sst if sst > 0 else 1.0
     if n < 3:
         return Fit(slope, math.nan, math.nan, intercept, n, r2, level)
@@ -112,12 +112,12 @@ def linear_fit(x: Sequence[float], y: Sequence[float], level: float = 0.95) -> F
     return Fit(slope, slope - half, slope + half, intercept, n, r2, level)
 
 
-def power_fit(x: Sequence[float], y: Sequence[float], level: float = 0.95) -> Fit:
+def power_fit(x: Sequence[float] | np.ndarray, y: Sequence[float] | np.ndarray, level: float = 0.95) -> Fit:
     """``y ~ C x^slope``: least squares on ``(log x, log y)``."""
-    x = np.asarray(x, dtype=np.float64)
-    y = np.asarray(y, dtype=np.float64)
-    ok = (x > 0) & (y > 0)
-    return linear_fit(np.log(x[ok]), np.log(y[ok]), level)
+    xs = np.asarray(x, dtype=np.float64)
+    ys = np.asarray(y, dtype=np.float64)
+    ok = (xs > 0) & (ys > 0)
+    return linear_fit(np.log(xs[ok]), np.log(ys[ok]), level)
 
 
 def clopper_pearson(failures: int, trials: int, level: float = 0.95) -> tuple[float, float]:

@@ -132,9 +132,9 @@ def predictions(target, rule: str, eps: float, block_sizes) -> dict:
         instance += sides * float(np.sum(np.exp(k * np.log1p(-np.minimum(p, 1.0 - 1e-300)))))
     exact = None
     if target.dims == (1, 1) and abs(float(target.weights[0][0, 0])) >= etas[0]:
-        p = float(p_of(float(target.weights[0][0, 0]), etas[0]))
+        p_one = float(p_of(float(target.weights[0][0, 0]), etas[0]))
         k = block_sizes[0]
-        exact = 2.0 * math.exp(k * math.log1p(-p)) - math.exp(k * math.log1p(-2.0 * p))
+        exact = 2.0 * math.exp(k * math.log1p(-p_one)) - math.exp(k * math.log1p(-2.0 * p_one))
     return {
         "union_bound": bounds.failure_probability(dims, list(block_sizes), eps, rule=rule),
         "instance_bound": min(1.0, instance),

@@ -104,16 +104,18 @@ def cell(config: LoosenessCell) -> dict:
     )
     exact = exact_error(ticket, target).upper if config.d <= 2 else None
     measured = exact if exact is not None else adversarial
+    certified = ticket.certified_error
+    assert certified is not None  # construct() always certifies its tickets
     return {
         "block_sizes": list(ticket.meta["block_sizes"]),
         "failures": ticket.meta["failures"],
-        "certified": ticket.certified_error,
+        "certified": certified,
         "adversarial": adversarial,
         "exact": exact,
         "measured": measured,
         "measured_by": "exact" if exact is not None else "adversarial",
         "eps_over_measured": config.eps / measured if measured > 0 else None,
-        "eps_over_certified": config.eps / ticket.certified_error if ticket.certified_error > 0 else None,
+        "eps_over_certified": config.eps / certified if certified > 0 else None,
     }
 
 

@@ -17,7 +17,7 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 from stronglth._version import __version__
 from stronglth.errors import CellFailed, InvalidInputError, StrongLTHError
@@ -29,6 +29,10 @@ from stronglth.sweep.store import ResultWriter, Row, finite, load_rows, results_
 __all__ = ["run", "RunSummary", "parse_shard", "shard_cells"]
 
 
+@overload
+def parse_shard(text: None) -> None: ...
+@overload
+def parse_shard(text: str | tuple[int, int]) -> tuple[int, int]: ...
 def parse_shard(text: str | tuple[int, int] | None) -> tuple[int, int] | None:
     """``"i/N"`` (0-based: ``0 <= i < N``, as ``$SLURM_ARRAY_TASK_ID`` with ``--array=0-(N-1)``) -> ``(i, N)``."""
     if text is None:

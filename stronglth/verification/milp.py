@@ -109,7 +109,8 @@ class _Encoding:
     def _relu(self, pre_forms: list[dict[int, float]], z_lo: np.ndarray, z_hi: np.ndarray) -> list[dict[int, float]]:
         """Post-activation forms. Two unstable units with opposite pre-activations (``s(x_j)`` and
         ``s(-x_j)``) cannot both be strictly active and one of them always is: their binaries sum to 1."""
-        forms, binaries = [], {}
+        forms: list[dict[int, float]] = []
+        binaries: dict[tuple[tuple[int, float], ...], int] = {}  # pre-activation form -> its unit's binary
         for form, l, u in zip(pre_forms, z_lo, z_hi, strict=False):
             if u <= 0:
                 forms.append({})  # stably inactive
@@ -148,9 +149,11 @@ class _Encoding:
         """Encode both networks; return their outputs as linear forms over the variables."""
         if f.depth != g.depth:
             return self.single(f), self.single(g)
-        forms = {"f": [{j: 1.0} for j in range(self.d)], "g": None}
+        forms: dict[str, list[dict[int, float]] | None] = {"f": [{j: 1.0} for j in range(self.d)], "g": None}  # None: g's are f's
         lo = {"f": np.full(self.d, -1.0), "g": np.full(self.d, -1.0)}
         hi = {"f": np.full(self.d, 1.0), "g": np.full(self.d, 1.0)}
+        diff_lo: np.ndarray | None
+        diff_hi: np.ndarray | None
         diff_lo = diff_hi = np.zeros(self.d)  # bounds of h_f - h_g (same input)
         shared = True
         for i in range(max(f.depth, g.depth)):
@@ -169,10 +172,12 @@ class _Encoding:
                     continue
                 w = net.weights[i]
                 source = forms[name] if forms[name] is not None else forms["f"]
+                assert source is not None  # f's forms are always set
                 pre[name] = self._compose(w, source)
                 wp, wn = np.maximum(w, 0), np.minimum(w, 0)
                 z_lo[name], z_hi[name] = wp @ lo[name] + wn @ hi[name], wp @ hi[name] + wn @ lo[name]
             if aligned:  # interval arithmetic on the difference of pre-activations
+                assert diff_lo is not None and diff_hi is not None  # (part of `aligned`)
                 wf, dw = f.weights[i], f.weights[i] - g.weights[i]
                 fp, fn, dp, dn = np.maximum(wf, 0), np.minimum(wf, 0), np.maximum(dw, 0), np.minimum(dw, 0)
                 dz_lo = fp @ diff_lo + fn @ diff_hi + dp @ lo["g"] + dn @ hi["g"]
@@ -181,18 +186,15 @@ class _Encoding:
                 return pre["f"], pre["g"]
             for name in ("f",) if shared else ("f", "g"):
                 z_lo[name], z_hi[name] = self._tightened(pre[name], z_lo[name], z_hi[name])
-            if shared:
-                forms["f"] = self._relu(pre["f"], z_lo["f"], z_hi["f"])
-                forms["g"] = None
-            else:
-                forms["f"] = self._relu(pre["f"], z_lo["f"], z_hi["f"])
-                forms["g"] = self._relu(pre["g"], z_lo["g"], z_hi["g"])
+            forms_f = self._relu(pre["f"], z_lo["f"], z_hi["f"])
+            forms_g = None if shared else self._relu(pre["g"], z_lo["g"], z_hi["g"])
+            forms["f"], forms["g"] = forms_f, forms_g
             for name in ("f", "g"):
                 lo[name], hi[name] = np.maximum(z_lo[name], 0), np.maximum(z_hi[name], 0)
             if aligned:
                 diff_lo, diff_hi = np.minimum(dz_lo, 0), np.maximum(dz_hi, 0)  # s(a) - s(b) in [min(0, a-b), max(0, a-b)]
-                if not shared:
-                    for form_f, form_g, l, u in zip(forms["f"], forms["g"], diff_lo, diff_hi, strict=False):
+                if forms_g is not None:  # (exactly when not shared)
+                    for form_f, form_g, l, u in zip(forms_f, forms_g, diff_lo, diff_hi, strict=False):
                         coefficients = dict(form_f)
                         for var, c in form_g.items():
                             coefficients[var] = coefficients.get(var, 0.0) - c

@@ -87,6 +87,7 @@ def weight_gadget(
     def side(sign: int) -> tuple[int | None, float, bool]:
         on_side = np.sign(u) == sign
         if rule == "matching":
+            assert eta is not None  # refused above: rule "matching" needs eta
             allowed = _matching_event(u, v, w, eta, sign)
         else:
             allowed = on_side

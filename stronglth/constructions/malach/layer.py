@@ -147,8 +147,8 @@ def _scan_piece(piece: _Piece) -> _Best:
         u -= 1.0  # exactly G's values (see random_network.draw_uniform)
         flat = r_buf[: n_out * size]
         r = flat.reshape(n_out, size)  # raw U[0, 1) draws of the v's: v = 2 r - 1
-        for o in range(n_out):
-            v_gens[o].random(out=r[o])
+        for row in range(n_out):
+            v_gens[row].random(out=r[row])
         first_unit = piece.offset + start
         if piece.rule == "best":
             v = r * 2.0 - 1.0
@@ -170,13 +170,13 @@ def _scan_piece(piece: _Piece) -> _Best:
             o, h = np.divmod(index, size)
             v = flat[index] * 2.0 - 1.0
             uh = u[h]
-            side = np.sign(uh)
-            tail = (side != 0) & (v * sign_w[o] * side >= threshold)
-            o, h, v, uh, side = o[tail], h[tail], v[tail], uh[tail], side[tail]
+            signs = np.sign(uh)
+            tail = (signs != 0) & (v * sign_w[o] * signs >= threshold)
+            o, h, v, uh, signs = o[tail], h[tail], v[tail], uh[tail], signs[tail]
             error = np.abs(v * uh - w[o])
             accepted = np.abs(np.abs(uh) - np.abs(w[o])) <= piece.eta / 2
-            best.offer(o, side, 1, error, first_unit + h, uh, v)
-            best.offer(o[accepted], side[accepted], 0, error[accepted], first_unit + h[accepted], uh[accepted], v[accepted])
+            best.offer(o, signs, 1, error, first_unit + h, uh, v)
+            best.offer(o[accepted], signs[accepted], 0, error[accepted], first_unit + h[accepted], uh[accepted], v[accepted])
     return best
 
 
@@ -274,7 +274,9 @@ def _assemble(layer: int, weights: np.ndarray, per_input: list[_Best], eta: floa
                     second.append((o, int(unit), float(v)))
                 if not accepted:
                     failures.append(WeightFailure(layer, o, j, side, float(abs(signed))))
-                (d_plus if side > 0 else d_minus)[o, j] = signed
+                half = d_plus if side > 0 else d_minus
+                assert half is not None  # the N side (-1) is in `sides` only when the N half is kept
+                half[o, j] = signed
     units = np.array(sorted(first), dtype=np.int64)
     first_entries = (
         units,

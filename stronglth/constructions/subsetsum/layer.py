@@ -158,9 +158,9 @@ def _solve_task(task: _Task) -> _Result | None:
             break
     rows, cols = np.nonzero(used)
     second.append((np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)))
-    second_entries = tuple(np.concatenate(parts) for parts in zip(*second, strict=False))
+    second_o, second_h, second_v = (np.concatenate(parts) for parts in zip(*second, strict=False))
     j = task.inputs[rows].astype(np.int64)
-    return _Result(task, errors, candidates, j * k + cols, j, u[rows, cols], second_entries, solves)
+    return _Result(task, errors, candidates, j * k + cols, j, u[rows, cols], (second_o, second_h, second_v), solves)
 
 
 def _tasks(
@@ -210,9 +210,9 @@ def _tasks(
 class SubsetSumLayer:
     layer: int
     k: int
-    first: tuple[np.ndarray, np.ndarray, np.ndarray]
-    second: tuple[np.ndarray, np.ndarray, np.ndarray]
-    d_plus: np.ndarray
+    first: tuple[np.ndarray, np.ndarray, np.ndarray] | None  # first, second and d_plus are None unless complete
+    second: tuple[np.ndarray, np.ndarray, np.ndarray] | None
+    d_plus: np.ndarray | None
     d_minus: np.ndarray | None
     constant: float
     failures: list  # (output, input, side, |error|, candidates); complete unless stopped early
@@ -259,13 +259,17 @@ def solve_layer_events(
     futures = [pool.executor.submit(_solve_task, task) for task in tasks] if pool is not None else None
     d_plus = np.empty((n_out, n_in))
     d_minus = np.empty((n_out, n_in)) if negative_half else None
-    firsts, seconds, failures = [], [], []
+    firsts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    seconds: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    failures: list[tuple[int, int, int, float, int]] = []
     solves, complete = 0, True
     try:
         for index, task in enumerate(tasks):
             result = futures[index].result() if futures is not None else _solve_task(task)
+            # None only for a task of an abandoned attempt, and this attempt is abandoned after the loop
+            assert result is not None
             d_plus[task.o0 : task.o1, task.inputs] = result.errors[+1]
-            if negative_half:
+            if d_minus is not None:  # (exactly when negative_half)
                 d_minus[task.o0 : task.o1, task.inputs] = result.errors[-1]
             firsts.append((result.units, result.unit_inputs, result.unit_weights))
             seconds.append(result.second)
@@ -282,6 +286,7 @@ def solve_layer_events(
                 for future in futures:  # after an error: do not wait for the rest
                     future.cancel()
             else:
+                assert pool is not None  # futures exist only with a pool
                 pool.abandon(futures)
         if bar is not None:
             bar.close()
@@ -289,7 +294,7 @@ def solve_layer_events(
         return SubsetSumLayer(layer, k, None, None, None, None, math.inf, failures, len(failures), False, solves)
     units, inputs, us = (np.concatenate(parts) for parts in zip(*firsts, strict=False))
     units, first_index = np.unique(units, return_index=True)  # a unit may serve several output runs
-    second = tuple(np.concatenate(parts) for parts in zip(*seconds, strict=False))  # the Ticket sorts them
+    second_o, second_h, second_v = (np.concatenate(parts) for parts in zip(*seconds, strict=False))  # the Ticket sorts them
     # layer 1 reads x, which may be negative: c = ||[D+, D-]||; later layers read y >= 0 (docs/theory.md §3)
     if layer == 1:
         blocks = np.hstack((d_plus, d_minus if d_minus is not None else weights))
@@ -300,7 +305,7 @@ def solve_layer_events(
         layer,
         k,
         (units, inputs[first_index], us[first_index]),
-        second,
+        (second_o, second_h, second_v),
         d_plus,
         d_minus,
         constant,

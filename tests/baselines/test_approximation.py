@@ -1,4 +1,4 @@
-"""Edge-popup tasks: classification on digits, approximating a target inside G, measured like the constructions."""
+"""Edge-popup approximating a target inside G (stronglth.baselines.approximation), measured like the constructions."""
 
 from __future__ import annotations
 
@@ -9,41 +9,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from stronglth import RandomNetwork, random_target
-from stronglth.baselines.data import load_digits
-from stronglth.baselines.edge_popup import supermask_layers
-from stronglth.baselines.models import mlp
-from stronglth.baselines.tasks import (
+from stronglth.baselines.approximation import (
     approximate_target,
     ball_points,
     compact,
     construction_errors,
     masked_network,
-    resolve_device,
-    train_classifier,
 )
+from stronglth.baselines.edge_popup import supermask_layers
 from stronglth.errors import InvalidInputError
 from stronglth.verification import sampled_error
-
-
-def test_short_run_on_digits_beats_chance_by_far():
-    data = load_digits(seed=0)
-    model = mlp(data.in_features, [256], 10, density=0.5, seed=0)
-    before = [layer.weight.clone() for layer in supermask_layers(model)]
-    result = train_classifier(model, data, epochs=4, batch_size=64, lr=0.1, seed=0, device="cpu", progress=False)
-    assert result.test_accuracy > 0.8  # chance is 0.10; about 0.92 here
-    assert result.kept == sum(layer.k for layer in supermask_layers(model)) and abs(result.density - 0.5) < 1e-3
-    # weights untouched
-    assert all(torch.equal(a, layer.weight) for a, layer in zip(before, supermask_layers(model), strict=False))
-
-
-def test_resolve_device():
-    assert resolve_device("auto").type == ("cuda" if torch.cuda.is_available() else "cpu")
-    assert resolve_device("cpu") == torch.device("cpu")
-    if not torch.cuda.is_available():
-        with pytest.raises(InvalidInputError, match="CUDA"):
-            resolve_device("cuda")
-    with pytest.raises(InvalidInputError, match="device"):
-        resolve_device("tpu9")
 
 
 def test_ball_points_lie_in_the_ball_and_fill_it():

@@ -1,65 +1,41 @@
-"""The two tasks of the edge-popup baseline (Ramanujan et al., CVPR 2020; docs/theory.md §8).
+"""Edge-popup approximating a target inside the theorem's G (Ramanujan et al., CVPR 2020; docs/theory.md §8).
 
-(a) :func:`approximate_target`: train scores over the theorem's G (Malach et al. 2020: depth
-    ``2l``, U[-1, 1] weights, the same G a construction with the same seed and block sizes
-    searches) to minimise the squared error to a target on points of the unit ball, export the
-    masked network (``mask * G``: G's own values) and measure its sup error with
-    :mod:`stronglth.verification`, the same numbers as for the constructions (:func:`construction_errors`).
-(b) :func:`train_classifier`: edge-popup (or, for the dense baseline, ordinary training) on a
-    :class:`~stronglth.baselines.data.Dataset`.
+:func:`approximate_target` trains scores over the theorem's G (Malach et al. 2020: depth ``2l``,
+U[-1, 1] weights, the same G a construction with the same seed and block sizes searches) to
+minimise the squared error to a target on points of the unit ball, exports the masked network
+(``mask * G``: G's own values) and measures its sup error with :mod:`stronglth.verification`, the
+same numbers as for the constructions (:func:`construction_errors`).
 
-Both run on ``device="auto"``: CUDA when present, the CPU otherwise; randomness only through ``seed=``.
+Runs on ``device="auto"``: CUDA when present, the CPU otherwise; randomness only through ``seed=``.
 """
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from stronglth import _validate
+from stronglth.baselines.classification import make_optimizer, resolve_device
 from stronglth.baselines.edge_popup import layer_generator, supermask_layers
-from stronglth.baselines.models import from_random_network, kept_weights, prunable_weights, weight_scales
+from stronglth.baselines.models import from_random_network, weight_scales
 from stronglth.errors import InvalidInputError
 from stronglth.relu import ReLUNetwork
 
 __all__ = [
-    "resolve_device",
     "ball_points",
     "compact",
     "masked_network",
-    "TrainResult",
-    "train_classifier",
-    "evaluate",
     "ApproximationResult",
     "approximate_target",
     "sup_errors",
     "construction_errors",
 ]
-
-OPTIMIZERS = ("sgd", "adam")
-
-
-def resolve_device(device: str | torch.device = "auto") -> torch.device:
-    """``"auto"``: CUDA when available, else the CPU; anything else as ``torch.device`` reads it."""
-    if isinstance(device, torch.device):
-        return device
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        resolved = torch.device(device)
-    except (RuntimeError, TypeError):
-        raise InvalidInputError(f"unknown device {device!r}; use 'auto', 'cpu' or 'cuda'") from None
-    if resolved.type == "cuda" and not torch.cuda.is_available():
-        raise InvalidInputError("device 'cuda' requested but CUDA is not available; use --device auto or cpu")
-    return resolved
 
 
 def ball_points(n: int, d: int, *, generator: torch.Generator, dtype: torch.dtype = torch.float64) -> torch.Tensor:
@@ -98,7 +74,7 @@ def masked_network(model: nn.Module, network: Any, *, weight_scale: Any = 1.0) -
 
 
 def _resolve_scales(
-    network: Any, density: Any, weight_scale: Any, reference: nn.Module, *, seed: int, dtype: str, device: torch.device
+    network: Any, density: Any, weight_scale: Any, reference: nn.Sequential, *, seed: int, dtype: str, device: torch.device
 ) -> list[float]:
     """:func:`weight_scales`, plus ``"calibrated"``: ``"auto"`` with the last factor set so that the
     initial masked network's root-mean-square output on the ball equals the target's."""
@@ -106,119 +82,13 @@ def _resolve_scales(
         return weight_scales(network, density, weight_scale)
     scales = weight_scales(network, density, "auto")
     model = from_random_network(network, density, weight_scale=scales, seed=seed, dtype=dtype).to(device)
-    x = ball_points(4096, network.dims[0], generator=layer_generator(seed, 13), dtype=reference[0].weight.dtype).to(device)
+    weight_dtype = cast(nn.Linear, reference[0]).weight.dtype  # the first layer of to_torch() is a Linear
+    x = ball_points(4096, network.dims[0], generator=layer_generator(seed, 13), dtype=weight_dtype).to(device)
     with torch.no_grad():
         rms_model, rms_target = float(model(x).square().mean().sqrt()), float(reference(x).square().mean().sqrt())
     if rms_model > 0 and rms_target > 0:
         scales[-1] *= rms_target / rms_model
     return scales
-
-
-def _optimizer(params: list[torch.Tensor], name: str, lr: float, momentum: float, weight_decay: float) -> torch.optim.Optimizer:
-    if name == "sgd":
-        return torch.optim.SGD(params, lr=lr, momentum=momentum, weight_decay=weight_decay, nesterov=False)
-    if name == "adam":
-        return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
-    raise InvalidInputError(f"unknown optimizer {name!r}; choose one of {OPTIMIZERS}")
-
-
-# -- (b) classification -----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class TrainResult:
-    """Accuracies after training, the final training loss, and the model's kept/total weights."""
-
-    test_accuracy: float
-    train_accuracy: float
-    final_loss: float
-    kept: int
-    total: int
-    seconds: float
-    epochs: int
-    device: str
-
-    @property
-    def density(self) -> float:
-        return self.kept / self.total
-
-
-@torch.no_grad()
-def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, batch_size: int = 1024) -> float:
-    """Accuracy of ``model`` on ``(x, y)`` in eval mode (batch norm with running statistics)."""
-    model.eval()
-    device = next(model.parameters()).device
-    correct = 0
-    for start in range(0, len(y), batch_size):
-        logits = model(x[start : start + batch_size].to(device))
-        correct += int((logits.argmax(dim=1).cpu() == y[start : start + batch_size]).sum())
-    return correct / max(1, len(y))
-
-
-def train_classifier(
-    model: nn.Module,
-    data: Any,
-    *,
-    epochs: int = 20,
-    batch_size: int = 128,
-    lr: float = 0.1,
-    momentum: float = 0.9,
-    weight_decay: float = 5e-4,
-    optimizer: str = "sgd",
-    seed: int = 0,
-    device: str | torch.device = "auto",
-    progress: bool = True,
-    desc: str | None = None,
-) -> TrainResult:
-    """Cross-entropy training of the trainable parameters (the scores of a supermask model, the
-    weights of a dense one), cosine learning rate over all steps, batches from a seeded permutation."""
-    from tqdm.auto import tqdm
-
-    epochs = _validate.positive_int(epochs, "epochs")
-    batch_size = _validate.positive_int(batch_size, "batch_size")
-    device = resolve_device(device)
-    model.to(device)
-    params = [p for p in model.parameters() if p.requires_grad]
-    if not params:
-        raise InvalidInputError("the model has no trainable parameters")
-    opt = _optimizer(params, optimizer, lr, momentum, weight_decay)
-    x_train, y_train = data.x_train.to(device), data.y_train.to(device)
-    n = len(y_train)
-    steps = epochs * math.ceil(n / batch_size)
-    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps)
-    generator = layer_generator(seed, 7)
-    started = time.perf_counter()
-    loss_value = float("nan")
-    bar = tqdm(range(epochs), desc=desc or "edge-popup", unit="epoch", leave=False, disable=not progress)
-    for _ in bar:
-        model.train()
-        order = torch.randperm(n, generator=generator).to(device)
-        total, count = 0.0, 0
-        for start in range(0, n, batch_size):
-            index = order[start : start + batch_size]
-            loss = F.cross_entropy(model(x_train[index]), y_train[index])
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            schedule.step()
-            total += float(loss.detach()) * len(index)
-            count += len(index)
-        loss_value = total / count
-        bar.set_postfix(loss=f"{loss_value:.3f}")
-    seconds = time.perf_counter() - started
-    return TrainResult(
-        test_accuracy=evaluate(model, data.x_test, data.y_test),
-        train_accuracy=evaluate(model, data.x_train, data.y_train),
-        final_loss=loss_value,
-        kept=kept_weights(model),
-        total=prunable_weights(model),
-        seconds=seconds,
-        epochs=epochs,
-        device=str(device),
-    )
-
-
-# -- (a) approximating a target ------------------------------------------------------------------
 
 
 def sup_errors(
@@ -332,16 +202,17 @@ def approximate_target(
     device = resolve_device(device)
     network = RandomNetwork.for_target(target, block_sizes, seed=seed)
     reference = target.to_torch(dtype=getattr(torch, dtype)).to(device)
+    weight_dtype = cast(nn.Linear, reference[0]).weight.dtype  # the first layer of to_torch() is a Linear
     generator = layer_generator(seed, 11)
     scales = _resolve_scales(network, density, weight_scale, reference, seed=seed, dtype=dtype, device=device)
     model = from_random_network(network, density, weight_scale=scales, seed=seed, dtype=dtype).to(device)
-    opt = _optimizer([p for p in model.parameters() if p.requires_grad], optimizer, lr, momentum, weight_decay)
+    opt = make_optimizer([p for p in model.parameters() if p.requires_grad], optimizer, lr, momentum, weight_decay)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps)
     started = time.perf_counter()
     losses: list[float] = []
     bar = tqdm(range(steps), desc=f"edge-popup in G (k={list(block_sizes)})", unit="step", leave=False, disable=not progress)
     for step in bar:
-        x = ball_points(batch_size, target.d, generator=generator, dtype=reference[0].weight.dtype).to(device)
+        x = ball_points(batch_size, target.d, generator=generator, dtype=weight_dtype).to(device)
         with torch.no_grad():
             y = reference(x)
         loss = (model(x) - y).pow(2).sum(dim=1).mean()
@@ -353,7 +224,7 @@ def approximate_target(
             losses.append(float(loss.detach()))
             bar.set_postfix(mse=f"{losses[-1]:.3g}")
     with torch.no_grad():  # the final mask's training objective on fresh points
-        x = ball_points(8192, target.d, generator=generator, dtype=reference[0].weight.dtype).to(device)
+        x = ball_points(8192, target.d, generator=generator, dtype=weight_dtype).to(device)
         final = float((model(x) - reference(x)).pow(2).sum(dim=1).mean())
     seconds = time.perf_counter() - started
     exported = masked_network(model, network, weight_scale=scales)
