@@ -1,8 +1,10 @@
 """The ``stronglth sweep`` and ``stronglth plot`` commands (engine: :mod:`stronglth.sweep`).
 
-    stronglth sweep {width-vs-eps,failure-prob,depth,looseness} [--full] [--jobs N] [--shard i/N] [--out DIR]
+    stronglth sweep NAME [--full] [--jobs N] [--shard i/N] [--out DIR]
     stronglth sweep merge DIR... [--out DEST]
     stronglth plot DIR
+
+NAME is an experiment of :data:`stronglth.experiments.EXPERIMENTS` (``stronglth sweep --help`` lists them).
 
 :func:`add_parser` registers both commands on the subparsers of ``stronglth``'s parser; every
 handler raises :class:`~stronglth.errors.StrongLTHError` on bad input (the command prints one

@@ -1,9 +1,11 @@
-"""The scaling experiments of ``stronglth sweep``, one module each, in an explicit registry.
+"""The experiments of ``stronglth sweep``, one module each, in an explicit registry.
 
 - :mod:`~stronglth.experiments.width_vs_eps`: smallest working block size vs eps, per method, against the theorem;
 - :mod:`~stronglth.experiments.failure_prob`: failure rate vs block size against the union bound;
 - :mod:`~stronglth.experiments.depth`: certified and adversarial error vs depth and width at a fixed block size;
 - :mod:`~stronglth.experiments.looseness`: measured sup error at the theorem's width vs eps;
+- :mod:`~stronglth.experiments.construction_vs_edge_popup`: Malach's construction vs edge-popup inside the same G;
+- :mod:`~stronglth.experiments.edge_popup_classification`: edge-popup MLPs on digits and MNIST-1D vs density and width;
 - :mod:`~stronglth.experiments.toy`: a cheap experiment for the engine's own tests (hidden).
 
 Each module defines ``EXPERIMENT``, a :class:`stronglth.sweep.Experiment`; :data:`EXPERIMENTS`
@@ -13,7 +15,15 @@ lists them in the order of the CLI and of the results index.
 from __future__ import annotations
 
 from stronglth.errors import InvalidInputError
-from stronglth.experiments import depth, failure_prob, looseness, toy, width_vs_eps
+from stronglth.experiments import (
+    construction_vs_edge_popup,
+    depth,
+    edge_popup_classification,
+    failure_prob,
+    looseness,
+    toy,
+    width_vs_eps,
+)
 from stronglth.sweep import Experiment
 
 __all__ = ["EXPERIMENTS", "get_experiment"]
@@ -25,6 +35,8 @@ EXPERIMENTS: dict[str, Experiment] = {
         failure_prob.EXPERIMENT,
         depth.EXPERIMENT,
         looseness.EXPERIMENT,
+        construction_vs_edge_popup.EXPERIMENT,
+        edge_popup_classification.EXPERIMENT,
         toy.EXPERIMENT,
     )
 }
