@@ -172,13 +172,22 @@ def run(
     return RunSummary(exp.name, directory, path, len(cells), skipped, computed, time.perf_counter() - started, files)
 
 
+def _close_inherited(fd: int) -> None:
+    try:
+        os.close(fd)
+    except OSError:  # not inherited (a start method other than fork)
+        pass
+
+
 def _run_pool(exp: Experiment, todo: list[tuple[str, Any]], jobs: int, writer: ResultWriter, bar: Any) -> int:
     """Cells in a process pool; the parent alone writes, each row as its cell finishes. At most
     ``2 * jobs`` cells are submitted ahead, so an interruption abandons little work."""
     computed = 0
     pending: dict[Any, tuple[str, Any]] = {}
     queue = iter(todo)
-    pool = ProcessPoolExecutor(max_workers=jobs)
+    # Workers are forked while the parent holds the results file's lock: each closes its inherited
+    # descriptor first, so that the lock dies with the parent and never with a straggling worker.
+    pool = ProcessPoolExecutor(max_workers=jobs, initializer=_close_inherited, initargs=(writer.fileno(),))
     try:
         while True:
             while len(pending) < 2 * jobs:

@@ -181,6 +181,10 @@ class ResultWriter:
             view = view[written:]
         os.fsync(self._fd)
 
+    def fileno(self) -> int:
+        """The descriptor holding the lock (worker processes forked meanwhile close their copy)."""
+        return self._fd
+
     def close(self) -> None:
         if self._fd >= 0:
             os.close(self._fd)  # releases the lock
