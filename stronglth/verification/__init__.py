@@ -1,4 +1,7 @@
-"""Sup-norm error over the unit ball, four ways that nest: sampled <= adversarial <= exact <= certified.
+"""The sup error over the unit ball, four ways that nest: sampled <= adversarial <= exact <= certified.
+
+Every measure names its norm of the output difference: ``norm="l2"`` (default; the Euclidean norm
+the certified bound controls) or ``"linf"`` (the largest output coordinate, never larger).
 
 The entry points are :func:`verify` (all four measures in one :class:`VerificationReport`) and
 :func:`sup_error` (one number by one method); docs/theory.md §6 states what each measures.
@@ -11,7 +14,7 @@ The entry points are :func:`verify` (all four measures in one :class:`Verificati
 - :mod:`~stronglth.verification.report`: :func:`verify`, :func:`sup_error` and the report.
 """
 
-from stronglth.verification._common import ExactResult, as_relu_network
+from stronglth.verification._common import NORMS, STATUSES, ExactResult, as_relu_network
 from stronglth.verification.adversarial import adversarial_error, adversarial_search
 from stronglth.verification.certified import certified_bound
 from stronglth.verification.exact import exact_error
@@ -20,6 +23,8 @@ from stronglth.verification.sampled import sampled_error, unit_sphere_points
 
 __all__ = [
     "METHODS",
+    "NORMS",
+    "STATUSES",
     "VerificationReport",
     "ExactResult",
     "verify",

@@ -12,15 +12,41 @@ from stronglth.errors import InvalidInputError, ShapeError
 from stronglth.relu import ReLUNetwork
 from stronglth.ticket import Ticket
 
-__all__ = ["ExactResult", "as_relu_network", "network_pair", "output_errors"]
+__all__ = [
+    "NORMS",
+    "STATUSES",
+    "ExactResult",
+    "check_norm",
+    "as_relu_network",
+    "network_pair",
+    "difference_norm",
+    "output_errors",
+]
+
+NORMS = ("l2", "linf")
+"""The norms of the output difference an error can be measured in (docs/theory.md §6): ``"l2"``, the
+Euclidean norm the certified bound controls (the default everywhere), or ``"linf"``, the largest
+absolute output coordinate, never larger (a lower bound of the ``l2`` error)."""
+
+STATUSES = ("exact", "within_gap", "inconclusive")
+"""``exact``: the bounds agree to floating point (enumeration); ``within_gap``: ``upper <= (1 + rel_gap)
+lower``; ``inconclusive``: they do not meet (time limit, or several outputs in ``l2`` where the MILP's
+per-output bounds do not combine tightly). The bounds are true bounds in every case."""
+
+
+def check_norm(norm: Any) -> str:
+    """``norm`` if it is one of :data:`NORMS`, else an :class:`~stronglth.errors.InvalidInputError`."""
+    if not isinstance(norm, str) or norm not in NORMS:
+        raise InvalidInputError(f"norm must be one of {NORMS} (the norm of the output difference), got {norm!r}")
+    return norm
 
 
 @dataclass(frozen=True)
 class ExactResult:
-    """Bounds ``lower <= sup_B |f - g|_inf <= upper``; ``point`` attains ``lower`` (on the sphere).
+    """True bounds ``lower <= sup_B ||f - g|| <= upper`` in the norm ``norm``; ``point`` lies on the
+    unit sphere and its error is ``lower``.
 
-    ``status``: ``"exact"`` (enumeration, lower = upper), ``"converged"`` (MILP, bounds within the
-    requested relative gap) or ``"inconclusive"`` (time limit reached first).
+    ``status``: one of :data:`STATUSES`. ``method``: ``"endpoints"``, ``"circle"`` or ``"milp"``.
     """
 
     lower: float
@@ -29,11 +55,13 @@ class ExactResult:
     status: str
     method: str
     seconds: float
+    norm: str = "l2"
 
     @property
-    def value(self) -> float:
-        """The sup error attained at ``point`` (a certain lower bound; equal to it when exact)."""
-        return self.lower
+    def value(self) -> float | None:
+        """The sup error when the bounds settle it (status ``exact`` or ``within_gap``): the upper
+        bound, never below the truth; ``None`` when inconclusive."""
+        return None if self.status == "inconclusive" else self.upper
 
 
 def as_relu_network(net: Any) -> ReLUNetwork:
@@ -54,6 +82,14 @@ def network_pair(net: Any, target: Any) -> tuple[ReLUNetwork, ReLUNetwork]:
     return f, g
 
 
-def output_errors(f: ReLUNetwork, g: ReLUNetwork, x: np.ndarray) -> np.ndarray:
-    """The error ``|f(x) - g(x)|_inf`` (max over output coordinates) at each row of ``x``."""
-    return np.abs(f.forward(x) - g.forward(x)).max(axis=-1)
+def difference_norm(diff: np.ndarray, norm: str) -> np.ndarray:
+    """``||diff||`` along the last axis: Euclidean (``"l2"``) or the largest absolute entry (``"linf"``).
+    With one output both are ``|diff|``, computed as such (so the two norms agree bit for bit)."""
+    if diff.shape[-1] == 1 or norm == "linf":
+        return np.abs(diff).max(axis=-1)
+    return np.sqrt(np.square(diff).sum(axis=-1))
+
+
+def output_errors(f: ReLUNetwork, g: ReLUNetwork, x: np.ndarray, norm: str = "l2") -> np.ndarray:
+    """The error ``||f(x) - g(x)||`` in ``norm`` (see :data:`NORMS`) at each row of ``x``."""
+    return difference_norm(f.forward(x) - g.forward(x), norm)

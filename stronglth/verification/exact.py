@@ -1,13 +1,14 @@
-"""Exact sup-norm error of the difference of two bias-free ReLU networks over the unit ball.
+"""Exact sup error of the difference of two bias-free ReLU networks over the unit ball (docs/theory.md §6).
 
 Both networks are positively homogeneous and piecewise linear, so ``e(x) = f(x) - g(x)`` is
 linear on each cone of constant activation pattern and its sup over the ball is attained on the
-sphere.
+sphere. The error is ``||e(x)||`` in ``norm``: ``"l2"`` (default) or ``"linf"``.
 
-- ``d = 1``: ``max |e(+-1)|`` (docs/theory.md §1).
+- ``d = 1``: ``max ||e(+-1)||`` (docs/theory.md §1).
 - ``d = 2``: the circle is cut at every angle where some unit of either network changes sign,
-  layer by layer; on each arc ``e_o(x) = a . x`` is linear and its max over the arc is at an end
-  or at ``+-a/|a|``. Exact up to floating point.
+  layer by layer; on each arc ``e(x) = A x`` is linear. For ``linf`` each ``|a_o . x|`` is largest at
+  an end of the arc or at ``+-a_o/|a_o|``; for ``l2``, ``||A x||^2 = x' A'A x`` is largest at an end or
+  at an eigenvector of ``A'A``. Exact up to floating point.
 - any small ``d``: a mixed-integer program over polytopes shrinking onto the ball, with lower and
   upper bounds (:mod:`stronglth.verification.milp`).
 
@@ -17,28 +18,33 @@ in its gadget form (:func:`stronglth.constructions.gadget_network`), small and l
 
 from __future__ import annotations
 
+import math
 import time
 from typing import Any
 
 import numpy as np
 
-from stronglth.constructions._assemble import gadget_network
+from stronglth import _validate
 from stronglth.errors import InvalidInputError
+from stronglth.gadget_form import gadget_network
 from stronglth.relu import ReLUNetwork
 from stronglth.ticket import Ticket
-from stronglth.verification._common import ExactResult, as_relu_network, network_pair, output_errors
+from stronglth.verification._common import ExactResult, check_norm, network_pair, output_errors
+from stronglth.verification.certified import is_own_target
 from stronglth.verification.milp import exact_error_milp
 
-__all__ = ["ExactResult", "exact_error", "exact_error_1d", "exact_error_circle"]
+__all__ = ["METHODS", "ExactResult", "exact_error", "exact_error_1d", "exact_error_circle"]
+
+METHODS = ("auto", "endpoints", "circle", "milp")
 
 
-def exact_error_1d(f: ReLUNetwork, g: ReLUNetwork) -> ExactResult:
+def exact_error_1d(f: ReLUNetwork, g: ReLUNetwork, norm: str = "l2") -> ExactResult:
     """``d = 1``: the sup over ``[-1, 1]`` of a positively homogeneous function is at ``+-1``."""
     start = time.perf_counter()
     x = np.array([[1.0], [-1.0]])
-    errors = output_errors(f, g, x)
+    errors = output_errors(f, g, x, norm)
     i = int(np.argmax(errors))
-    return ExactResult(float(errors[i]), float(errors[i]), x[i], "exact", "endpoints", time.perf_counter() - start)
+    return ExactResult(float(errors[i]), float(errors[i]), x[i], "exact", "endpoints", time.perf_counter() - start, norm)
 
 
 # -- d = 2: the circle cut at every activation boundary ------------------------------------------
@@ -77,7 +83,7 @@ def _split_angles(rows: np.ndarray, a0: float, a1: float) -> list[float]:
     return out
 
 
-def exact_error_circle(f: ReLUNetwork, g: ReLUNetwork) -> ExactResult:
+def exact_error_circle(f: ReLUNetwork, g: ReLUNetwork, norm: str = "l2") -> ExactResult:
     """``d = 2``: enumerate the arcs of constant activation pattern of both networks, maximise the
     (linear) error on each. Layer by layer, an arc on which layers ``< t`` have constant patterns is
     cut where a unit of layer ``t`` changes sign (its pre-activation is linear there)."""
@@ -105,29 +111,33 @@ def exact_error_circle(f: ReLUNetwork, g: ReLUNetwork) -> ExactResult:
         _, lf = _pattern_linear_maps(f, x)
         _, lg = _pattern_linear_maps(g, x)
         candidates += [a0, a1]
-        for a in lf - lg:  # e_o(x) = a . x on this arc; |a . x| is largest at +-a/|a| if inside
-            if np.any(a):
-                base = np.arctan2(a[1], a[0])
-                for t in (base, base + np.pi):
-                    for k in (-2, -1, 0, 1, 2):
-                        if a0 <= t + 2 * k * np.pi <= a1:
-                            candidates.append(t + 2 * k * np.pi)
+        candidates += [t for t in _arc_maximisers(lf - lg, norm) if a0 <= t <= a1]
     angles = np.array(candidates)
     points = np.stack([np.cos(angles), np.sin(angles)], axis=1)
-    errors = output_errors(f, g, points)
+    errors = output_errors(f, g, points, norm)
     i = int(np.argmax(errors))
-    return ExactResult(float(errors[i]), float(errors[i]), points[i], "exact", "circle", time.perf_counter() - start)
+    return ExactResult(float(errors[i]), float(errors[i]), points[i], "exact", "circle", time.perf_counter() - start, norm)
+
+
+def _arc_maximisers(a: np.ndarray, norm: str) -> list[float]:
+    """Angles in ``[-4 pi, 6 pi]`` (every representative the arcs of ``[0, 2 pi]`` can need) where
+    ``||A (cos t, sin t)||`` can have an interior maximum: ``+-a_o/|a_o|`` for each row (``linf``),
+    the eigenvectors of ``A'A`` (``l2``; one row: the same directions)."""
+    if norm == "linf" or a.shape[0] == 1:
+        directions = [np.arctan2(row[1], row[0]) for row in a if np.any(row)]
+    else:
+        _, vectors = np.linalg.eigh(a.T @ a)
+        directions = [np.arctan2(v[1], v[0]) for v in vectors.T]
+    return [t + np.pi * k for t in directions for k in range(-4, 6)]
 
 
 def _exact_pair(net: Any, target: Any) -> tuple[ReLUNetwork, ReLUNetwork]:
     """The pair the exact methods work on: a construction ticket against its own target in the
     shared gadget form (:func:`gadget_network`), anything else densely."""
-    if isinstance(net, Ticket) and net.target is not None:
-        g = as_relu_network(target)
-        if g.dims == net.target.dims and all(np.array_equal(a, b) for a, b in zip(g.weights, net.target.weights, strict=False)):
-            pair = gadget_network(net)
-            if pair is not None:
-                return pair
+    if isinstance(net, Ticket) and net.target is not None and is_own_target(net, target):
+        pair = gadget_network(net)
+        if pair is not None:
+            return pair
     return network_pair(net, target)
 
 
@@ -136,29 +146,39 @@ def exact_error(
     target: Any,
     *,
     method: str = "auto",
+    norm: str = "l2",
     time_limit: float = 60.0,
     rel_gap: float = 0.01,
-    lower_bound: float = 0.0,
     start_point: np.ndarray | None = None,
     seed_points: np.ndarray | None = None,
 ) -> ExactResult:
-    """The sup error with certainty: ``"endpoints"`` (d = 1), ``"circle"`` (d = 2) or ``"milp"``
-    (any d, small networks, bounds within ``rel_gap``); ``"auto"`` picks the first that applies."""
+    """True lower and upper bounds on ``sup_B ||net - target||`` in ``norm``: ``"endpoints"`` (d = 1)
+    and ``"circle"`` (d = 2) enumerate and are exact; ``"milp"`` (any d, small networks) bounds the
+    sup within ``rel_gap`` when it can (:mod:`stronglth.verification.milp`); ``"auto"`` picks the
+    first that applies. The result's ``status`` says which (:data:`~stronglth.verification.STATUSES`).
+    """
+    norm = check_norm(norm)
+    time_limit = _validate.positive_float(time_limit, "time_limit")
+    rel_gap = _validate.real_number(rel_gap, "rel_gap")
+    if not 0 <= rel_gap < math.inf:
+        raise InvalidInputError(f"rel_gap must be a finite number >= 0, got rel_gap={rel_gap!r}")
+    if method not in METHODS:
+        raise InvalidInputError(f"unknown exact method {method!r}; choose one of {METHODS}")
     f, g = _exact_pair(net, target)
     d = f.dims[0]
     if method == "auto":
         method = "endpoints" if d == 1 else "circle" if d == 2 else "milp"
     if method == "endpoints" and d == 1:
-        return exact_error_1d(f, g)
+        return exact_error_1d(f, g, norm)
     if method == "circle" and d == 2:
-        return exact_error_circle(f, g)
+        return exact_error_circle(f, g, norm)
     if method == "milp":
         return exact_error_milp(
             f,
             g,
+            norm=norm,
             rel_gap=rel_gap,
             time_limit=time_limit,
-            lower_bound=lower_bound,
             start_point=start_point,
             seed_points=seed_points,
         )

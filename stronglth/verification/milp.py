@@ -12,6 +12,7 @@ and keeps the bounds found so far.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import sys
 import time
@@ -20,10 +21,11 @@ from collections.abc import Iterator
 import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
+from stronglth.errors import TooLargeError
 from stronglth.relu import ReLUNetwork
-from stronglth.verification._common import ExactResult, output_errors
+from stronglth.verification._common import ExactResult, difference_norm, output_errors
 
-__all__ = ["exact_error_milp"]
+__all__ = ["exact_error_milp", "MAX_SIGN_CUTS_D", "MAX_ENTRIES"]
 
 
 class _Encoding:
@@ -232,69 +234,118 @@ def _matrix(rows: list[tuple[dict[int, float], float, float]], n: int) -> Linear
     return LinearConstraint(a, lo, hi)
 
 
+MAX_SIGN_CUTS_D = 8
+"""Up to this input dimension the first polytope also has the ``2^d`` tangent planes at the sign
+vectors; beyond it, only the box and the tangent planes at the given points (never ``2^d`` of anything)."""
+
+MAX_ENTRIES = 2**24
+"""The MILP's constraint matrix is dense: more than this many entries (128 MiB) is refused."""
+
+
 def _initial_cuts(d: int) -> np.ndarray:
-    """Tangent planes ``a . x <= 1`` at the sign vectors ``(+-1, ..., +-1)/sqrt(d)`` (with the box)."""
-    signs = np.array(np.meshgrid(*[[-1.0, 1.0]] * d)).reshape(d, -1).T
+    """Tangent planes ``a . x <= 1`` at the sign vectors ``(+-1, ..., +-1)/sqrt(d)`` (with the box),
+    for ``d <= MAX_SIGN_CUTS_D``; none beyond."""
+    if d > MAX_SIGN_CUTS_D:
+        return np.zeros((0, d))
+    signs = np.array(list(itertools.product((-1.0, 1.0), repeat=d)))
     return signs / np.sqrt(d)
+
+
+def _combined_upper(objective_upper: list[float], norm: str) -> float:
+    """An upper bound on ``sup ||e||`` from upper bounds ``U`` of ``+e_o`` and ``-e_o`` over the ball
+    (objectives in the order ``+e_1, -e_1, +e_2, ...``): ``max_o max(U)`` for ``linf``; for ``l2``,
+    ``||e||_2 <= sqrt(sum_o max(U_+o, U_-o)^2)`` (each ``|e_o|`` at its own worst point)."""
+    per_output = np.maximum(np.array(objective_upper[0::2]), np.array(objective_upper[1::2]))
+    per_output = np.maximum(per_output, 0.0)
+    if norm == "linf" or per_output.size == 1:
+        return float(per_output.max())
+    return float(np.sqrt(np.square(per_output).sum()))
 
 
 def exact_error_milp(
     f: ReLUNetwork,
     g: ReLUNetwork,
     *,
+    norm: str = "l2",
     rel_gap: float = 0.01,
     time_limit: float = 60.0,
-    lower_bound: float = 0.0,
     start_point: np.ndarray | None = None,
     max_rounds: int = 200,
     seed_points: np.ndarray | None = None,
 ) -> ExactResult:
-    """Sup error by MILP (HiGHS) over polytopes shrinking onto the ball (module docstring).
+    """True bounds on ``sup_B ||f - g||`` by MILP (HiGHS) over polytopes shrinking onto the ball
+    (module docstring), in ``norm``.
 
-    ``lower_bound`` and ``start_point``: a known point and its error (e.g. from the adversarial
-    search); the lower bound never falls below it. ``seed_points``: directions (e.g. the local
-    maxima of the adversarial search) where tangent cuts are placed from the start, so that the
-    polytope already hugs the ball where the maximum is likely to be.
+    Each output ``o`` and sign is one objective, maximised over the current polytope; its dual
+    bound is an upper bound of ``+-e_o`` over the ball, and the MILP's optimum, scaled onto the
+    sphere, a point whose error is a lower bound. For one output, or ``linf``, the bounds meet
+    (within ``rel_gap``) as the polytope shrinks. For ``l2`` with several outputs the upper bound
+    combines the per-output bounds (:func:`_combined_upper`), which meet the lower bound only when
+    every output peaks at the same point: the gap is reported, and the status says whether it is
+    within ``rel_gap``.
+
+    ``start_point``: a good point (e.g. from the adversarial search); the lower bound starts at its
+    error, recomputed here in ``norm`` (else at ``e_1``), so it is always attained on the sphere. ``seed_points``:
+    directions (e.g. the local maxima of the adversarial search) where tangent cuts are placed
+    from the start, so that the polytope already hugs the ball where the maximum is likely to be.
     """
     started = time.perf_counter()
     d = f.dims[0]
+    n_out = f.dims[-1]
+    units = sum(f.dims[1:-1]) + sum(g.dims[1:-1])
+    if (3 * units + d) * (2 * units + d) > MAX_ENTRIES:
+        raise TooLargeError(
+            f"the exact MILP of these networks ({units:,} hidden units, input dimension {d}) needs a dense constraint"
+            f" matrix of about {(3 * units + d) * (2 * units + d):,} entries (limit {MAX_ENTRIES:,}); use the sampled or"
+            " adversarial lower bounds, or the certified upper bound, at this size"
+        )
     cuts = list(_initial_cuts(d))
     extra = [] if seed_points is None else list(np.atleast_2d(seed_points))
     if start_point is not None:
         extra.append(np.asarray(start_point, dtype=np.float64))
     for point in extra:
-        norm = np.linalg.norm(point)
-        if norm > 0:
-            cuts.append(point / norm)
-    encoding = _Encoding(d, np.array(cuts))
+        length = np.linalg.norm(point)
+        if length > 0:
+            cuts.append(point / length)
+    encoding = _Encoding(d, np.array(cuts).reshape(-1, d))
     outputs_f, outputs_g = encoding.pair(f, g)
     n = len(encoding.lower)
     base = _matrix(encoding.rows[len(cuts) :], n)
     integrality = np.array(encoding.integer)
     bounds = Bounds(np.array(encoding.lower), np.array(encoding.upper))
-    best_point = np.zeros(d) if start_point is None else np.asarray(start_point, dtype=np.float64)
-    lower = float(lower_bound)
-    upper = np.inf
-    status = "inconclusive"
+    # the lower bound is always the error at a point of the sphere: the start point, else e_1
+    if start_point is not None and np.linalg.norm(start_point) > 0:
+        best_point = np.asarray(start_point, dtype=np.float64) / np.linalg.norm(start_point)
+    else:
+        best_point = np.eye(d)[0]
+    lower = float(output_errors(f, g, best_point[None, :], norm)[0])
     objectives: list[np.ndarray] = []
-    for form_f, form_g in zip(outputs_f, outputs_g, strict=False):
+    for form_f, form_g in zip(outputs_f, outputs_g, strict=True):
         c = np.zeros(n)
         for var, v in form_f.items():
             c[var] += v
         for var, v in form_g.items():
             c[var] -= v
         objectives += [c, -c]
-    # Each objective keeps its own upper bound: the polytope only shrinks, so a bound once proved
-    # stays valid, and an objective already within the gap is never solved again.
+    # Each objective keeps its own upper bound (the polytope only shrinks, so a bound once proved
+    # stays valid) and its own lower bound: the best value of that signed output at a point found.
     objective_upper = [np.inf] * len(objectives)
+    objective_lower = [0.0] * len(objectives)  # the origin is in the ball: every signed output reaches 0
+    combined = n_out > 1 and norm == "l2"
+
+    def still_open(k: int) -> bool:
+        target = objective_lower[k] if combined else lower
+        return objective_upper[k] > (1 + rel_gap) * target and objective_upper[k] > 1e-14
+
+    timed_out = False
     for _ in range(max_rounds):
-        open_objectives = [k for k, u in enumerate(objective_upper) if u > (1 + rel_gap) * lower and u > 1e-14]
-        if not open_objectives:
-            status = "converged"
+        open_objectives = [k for k in range(len(objectives)) if still_open(k)]
+        if not open_objectives or _combined_upper(objective_upper, norm) <= (1 + rel_gap) * lower:
             break
-        cut_matrix = LinearConstraint(np.hstack((np.array(cuts), np.zeros((len(cuts), n - d)))), -np.inf, 1.0)
-        constraints = [cut_matrix] + ([base] if base is not None else [])
-        timed_out = False
+        constraints = [] if base is None else [base]
+        if cuts:
+            cut_rows = np.hstack((np.array(cuts).reshape(-1, d), np.zeros((len(cuts), n - d))))
+            constraints.insert(0, LinearConstraint(cut_rows, -np.inf, 1.0))
         for k in open_objectives:  # maximise c . vars  (one output, one sign)
             remaining = time_limit - (time.perf_counter() - started)
             if remaining <= 0:
@@ -311,28 +362,30 @@ def exact_error_milp(
             if result.x is None:
                 timed_out = True
                 break
-            if result.status == 0:  # solved: its dual bound is an upper bound over this polytope
-                dual = (
-                    result.mip_dual_bound
-                    if result.mip_dual_bound is not None and np.isfinite(result.mip_dual_bound)
-                    else result.fun
-                )
-                objective_upper[k] = min(objective_upper[k], -dual)
+            if result.status == 0 and result.mip_dual_bound is not None and np.isfinite(result.mip_dual_bound):
+                objective_upper[k] = min(objective_upper[k], -result.mip_dual_bound)  # a bound over this polytope
+            elif result.status == 0 and not integrality.any():  # solved as an LP: its optimum is the bound
+                objective_upper[k] = min(objective_upper[k], -result.fun)
             else:
-                timed_out = True
+                timed_out = True  # no proven bound from this solve (time limit inside HiGHS)
             x = result.x[:d]
-            norm = np.linalg.norm(x)
-            if norm > 0:
-                on_sphere = x / norm
-                value = float(output_errors(f, g, on_sphere[None, :])[0])
+            length = np.linalg.norm(x)
+            if length > 0:
+                on_sphere = x / length
+                diff = f.forward(on_sphere[None, :])[0] - g.forward(on_sphere[None, :])[0]
+                value = float(difference_norm(diff[None, :], norm)[0])
                 if value > lower:
                     lower, best_point = value, on_sphere
-                if norm > 1 + 1e-9:
+                for o in range(n_out):
+                    objective_lower[2 * o] = max(objective_lower[2 * o], float(diff[o]))
+                    objective_lower[2 * o + 1] = max(objective_lower[2 * o + 1], float(-diff[o]))
+                if length > 1 + 1e-9:
                     cuts.append(on_sphere)  # the tangent plane there cuts this optimum off
-            elif result.status == 0:
-                objective_upper[k] = min(objective_upper[k], 0.0)  # the origin is optimal: this side is 0
-        upper = max(objective_upper)
         if timed_out:
             break
-    upper = max(upper, lower)
-    return ExactResult(lower, float(upper), best_point, status, "milp", time.perf_counter() - started)
+    upper = max(_combined_upper(objective_upper, norm), lower)
+    if upper <= (1 + rel_gap) * lower or upper <= 1e-14:
+        status = "within_gap"
+    else:
+        status = "inconclusive"
+    return ExactResult(lower, float(upper), best_point, status, "milp", time.perf_counter() - started, norm)

@@ -1,12 +1,13 @@
 """The verification report: the four measures of the sup error, and :func:`verify` / :func:`sup_error`.
 
-sampled <= adversarial <= exact <= certified (docs/theory.md §6):
+sampled <= adversarial <= exact upper <= certified (docs/theory.md §6), each in one norm of the output
+difference, ``norm="l2"`` (the Euclidean norm the certified bound controls; the default) or ``"linf"``:
 
 - sampled: ``n`` points uniform on the sphere (a lower bound; :mod:`~stronglth.verification.sampled`);
 - adversarial: projected gradient ascent on the sphere from the best sampled points (a better
   lower bound, with the point found; :mod:`~stronglth.verification.adversarial`);
-- exact: endpoints (``d = 1``), enumeration of activation arcs (``d = 2``), or a MILP with lower
-  and upper bounds (small networks, any ``d``); :mod:`~stronglth.verification.exact`;
+- exact: endpoints (``d = 1``), enumeration of activation arcs (``d = 2``), or a MILP with true lower
+  and upper bounds and a status (small networks, any ``d``); :mod:`~stronglth.verification.exact`;
 - certified: the a-posteriori bound ``E_l`` of docs/theory.md §3, recomputed from the ticket's own
   kept weights (:mod:`~stronglth.verification.certified`).
 
@@ -17,6 +18,7 @@ Networks may be :class:`~stronglth.Ticket` (evaluated through its compacted form
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -24,9 +26,9 @@ import numpy as np
 
 from stronglth.errors import InvalidInputError, VerificationInconclusive
 from stronglth.ticket import Ticket
-from stronglth.verification._common import network_pair
+from stronglth.verification._common import check_norm, network_pair
 from stronglth.verification.adversarial import adversarial_error, adversarial_search
-from stronglth.verification.certified import certified_bound
+from stronglth.verification.certified import certified_bound, is_own_target
 from stronglth.verification.exact import exact_error
 from stronglth.verification.sampled import sampled_error
 
@@ -35,83 +37,134 @@ __all__ = ["METHODS", "VerificationReport", "verify", "sup_error"]
 METHODS = ("sampled", "adversarial", "exact", "certified")
 
 
+def _strict(value: Any) -> Any:
+    """JSON-ready: arrays as lists, non-finite floats as ``None`` (strict JSON has no Infinity)."""
+    if isinstance(value, np.ndarray):
+        return [_strict(v) for v in value.tolist()]
+    if isinstance(value, (list, tuple)):
+        return [_strict(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _at_most(a: float, b: float) -> bool:
+    return a <= b * (1 + 1e-9) + 1e-15  # a relative slack of 1e-9 for rounding
+
+
 @dataclass(frozen=True)
 class VerificationReport:
-    """The four measures of the sup error of a network against a target over the unit ball.
+    """The measures of the sup error of a network against a target over the unit ball, all in the
+    norm ``norm`` of the output difference (docs/theory.md §6).
 
-    ``exact`` is the error attained at ``exact_point`` and ``exact_upper`` the upper bound (equal
-    when the method enumerates); both ``None`` unless requested. ``certified`` is ``None`` for
-    networks that are not construction tickets.
+    - ``sampled``, ``adversarial``: lower bounds, attained at ``sampled_point``, ``adversarial_point``
+      (points of the unit sphere);
+    - ``exact_lower <= sup <= exact_upper``: true bounds from the exact method ``exact_method``
+      (``None`` unless requested); ``exact_status`` is ``"exact"``, ``"within_gap"`` or
+      ``"inconclusive"``; ``exact`` is ``exact_upper`` when the status settles the sup (not
+      ``"inconclusive"``), else ``None``; ``exact_point`` (on the sphere) attains ``exact_lower``;
+    - ``certified``: the a-posteriori upper bound of docs/theory.md §3 on the ``l2`` error (so on the
+      ``linf`` error too), recomputed from the kept weights; ``None`` for networks that are not
+      construction tickets and against any target but the ticket's own.
     """
 
+    norm: str
     sampled: float
     sampled_point: np.ndarray
     adversarial: float
     adversarial_point: np.ndarray
-    exact: float | None
+    exact_lower: float | None
     exact_upper: float | None
     exact_point: np.ndarray | None
     exact_status: str | None
+    exact_method: str | None
     certified: float | None
 
     @property
+    def exact(self) -> float | None:
+        """The sup when the exact method settled it (``exact_upper``, never below the truth), else ``None``."""
+        return None if self.exact_status in (None, "inconclusive") else self.exact_upper
+
+    @property
+    def lower_bounds(self) -> dict[str, float]:
+        """The lower bounds that exist: each is the error at a point of the sphere."""
+        named = {"sampled": self.sampled, "adversarial": self.adversarial, "exact lower": self.exact_lower}
+        return {name: value for name, value in named.items() if value is not None}
+
+    @property
+    def upper_bounds(self) -> dict[str, float]:
+        """The upper bounds that exist (an inconclusive exact upper bound may be infinite)."""
+        named = {"exact upper": self.exact_upper, "certified": self.certified}
+        return {name: value for name, value in named.items() if value is not None}
+
+    @property
     def nested(self) -> bool:
-        """``sampled <= adversarial <= exact <= exact_upper <= certified`` over the measures present
-        (a relative slack of 1e-9 for rounding)."""
-        chain = [self.sampled, self.adversarial, self.exact, self.exact_upper, self.certified]
-        values = [v for v in chain if v is not None]
-        return all(a <= b * (1 + 1e-9) + 1e-15 for a, b in zip(values, values[1:], strict=False))
+        """``sampled <= adversarial``, and every lower bound at most every upper bound (a relative slack
+        of 1e-9 for rounding): what must hold whatever the exact method's status. A measure not
+        computed is skipped; an inconclusive exact result still gives true bounds, so it takes part."""
+        lowers, uppers = self.lower_bounds.values(), self.upper_bounds.values()
+        return _at_most(self.sampled, self.adversarial) and all(_at_most(a, b) for a in lowers for b in uppers)
 
     def to_dict(self) -> dict[str, Any]:
-        return {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in asdict(self).items()} | {"nested": self.nested}
+        """Every field, ``exact`` and ``nested``, as strict JSON values (no NaN or Infinity: ``None``)."""
+        out = {k: _strict(v) for k, v in asdict(self).items()}
+        return out | {"exact": _strict(self.exact), "nested": self.nested}
 
 
 def verify(
     net: Any,
     target: Any = None,
     *,
+    norm: str = "l2",
     exact: bool = False,
     samples: int = 100_000,
     seed: int = 0,
     time_limit: float = 60.0,
     rel_gap: float = 0.01,
 ) -> VerificationReport:
-    """Measure the sup error of ``net`` (a ticket, by default against its own target) four ways."""
+    """Measure the sup error of ``net`` (a ticket, by default against its own target) over the unit
+    ball in ``norm`` (``"l2"``, default, or ``"linf"``): sampled, adversarial, exact (``exact=True``)
+    and certified (for a construction ticket against its own target)."""
+    norm = check_norm(norm)
     if target is None:
         if not isinstance(net, Ticket) or net.target is None:
             raise InvalidInputError("verify needs a target: pass one, or a ticket that carries its target")
         target = net.target
     f, g = network_pair(net, target)
-    sampled, sampled_point = sampled_error(f, g, n=samples, seed=seed)
-    adversarial, adversarial_point, local_maxima = adversarial_search(f, g, n=samples, seed=seed)
-    exact_result = None
+    sampled, sampled_point = sampled_error(f, g, n=samples, seed=seed, norm=norm)
+    adversarial, adversarial_point, local_maxima = adversarial_search(f, g, n=samples, seed=seed, norm=norm)
+    result = None
     if exact:
-        exact_result = exact_error(
+        result = exact_error(
             net,
             target,
+            norm=norm,
             time_limit=time_limit,
             rel_gap=rel_gap,
-            lower_bound=adversarial,
             start_point=adversarial_point,
             seed_points=local_maxima,
         )
     return VerificationReport(
+        norm=norm,
         sampled=sampled,
         sampled_point=sampled_point,
         adversarial=adversarial,
         adversarial_point=adversarial_point,
-        exact=None if exact_result is None else exact_result.lower,
-        exact_upper=None if exact_result is None else exact_result.upper,
-        exact_point=None if exact_result is None else exact_result.point,
-        exact_status=None if exact_result is None else exact_result.status,
-        certified=certified_bound(net),
+        exact_lower=None if result is None else result.lower,
+        exact_upper=None if result is None else result.upper,
+        exact_point=None if result is None else result.point,
+        exact_status=None if result is None else result.status,
+        exact_method=None if result is None else result.method,
+        certified=certified_bound(net) if is_own_target(net, target) else None,
     )
 
 
 def sup_error(net: Any, target: Any, *, method: str = "sampled", **options: Any) -> float:
-    """One number: the sup error by ``method`` (one of :data:`METHODS`). ``"exact"`` returns the
-    upper bound, and raises :class:`VerificationInconclusive` if the time limit came first;
-    ``"certified"`` needs a construction ticket."""
+    """One number: the sup error over the unit ball by ``method`` (one of :data:`METHODS`), in
+    ``norm=`` (``"l2"``, default, or ``"linf"``; an option of every method). ``"sampled"`` and
+    ``"adversarial"`` are lower bounds; ``"exact"`` returns the exact method's upper bound and raises
+    :class:`~stronglth.errors.VerificationInconclusive` when its bounds do not meet; ``"certified"``
+    (an ``l2`` bound, hence also a ``linf`` bound) needs a construction ticket and its own target."""
     if method == "sampled":
         return sampled_error(net, target, **options)[0]
     if method == "adversarial":
@@ -120,11 +173,14 @@ def sup_error(net: Any, target: Any, *, method: str = "sampled", **options: Any)
         result = exact_error(net, target, **options)
         if result.status == "inconclusive":
             raise VerificationInconclusive(
-                f"exact sup error not settled within the time limit: between {result.lower:.6g} and {result.upper:.6g}"
+                f"exact {result.norm} sup error not settled ({result.method}): between {result.lower:.6g} and {result.upper:.6g}"
             )
         return result.upper
     if method == "certified":
-        value = certified_bound(net)
+        check_norm(options.pop("norm", "l2"))
+        if options:
+            raise InvalidInputError(f"method='certified' takes no options besides norm, got {sorted(options)}")
+        value = certified_bound(net, target)
         if value is None:
             raise InvalidInputError("the certified bound applies to tickets of the constructions (with their target)")
         return value

@@ -1,4 +1,5 @@
-"""The sampled error: the max over points uniform on the unit sphere, a lower bound (docs/theory.md §6).
+"""The sampled error: the max over points uniform on the unit sphere, a lower bound (docs/theory.md §6),
+in the Euclidean norm of the output difference (``norm="l2"``, default) or its max norm (``"linf"``).
 
 Every network here is a bias-free ReLU network, hence positively homogeneous (docs/theory.md §1):
 the sup of the error over the ball is attained on the unit sphere.
@@ -11,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from stronglth import _validate
-from stronglth.verification._common import network_pair, output_errors
+from stronglth.verification._common import check_norm, network_pair, output_errors
 
 __all__ = ["unit_sphere_points", "sampled_error"]
 
@@ -26,16 +27,20 @@ def unit_sphere_points(d: int, n: int, *, seed: int) -> np.ndarray:
     return x / norms
 
 
-def sampled_error(net: Any, target: Any, *, n: int = 100_000, seed: int = 0, batch: int = 65_536) -> tuple[float, np.ndarray]:
-    """``max_x |net(x) - target(x)|_inf`` over ``n`` points uniform on the sphere, and the argmax.
+def sampled_error(
+    net: Any, target: Any, *, n: int = 100_000, seed: int = 0, batch: int = 65_536, norm: str = "l2"
+) -> tuple[float, np.ndarray]:
+    """``max_x ||net(x) - target(x)||`` over ``n`` points uniform on the sphere, and the argmax.
 
-    A lower bound on the sup error over the ball; evaluated in batches of ``batch`` points.
+    A lower bound on the sup error over the ball in ``norm`` (``"l2"`` or ``"linf"``,
+    docs/theory.md §6); evaluated in batches of ``batch`` points.
     """
+    norm = check_norm(norm)
     f, g = network_pair(net, target)
     points = unit_sphere_points(f.dims[0], n, seed=seed)
     best, where = -1.0, points[0]
     for start in range(0, n, batch):
-        gap = output_errors(f, g, points[start : start + batch])
+        gap = output_errors(f, g, points[start : start + batch], norm)
         i = int(np.argmax(gap))
         if gap[i] > best:
             best, where = float(gap[i]), points[start + i]
