@@ -26,6 +26,7 @@ import scipy.sparse as sp
 from stronglth import _validate
 from stronglth._version import __version__
 from stronglth.errors import InvalidInputError, ShapeError, TicketAuditError, TicketFormatError
+from stronglth.gadget_form import recomputed_certified_error
 from stronglth.random_network import GENERATOR, RandomNetwork
 from stronglth.relu import ReLUNetwork
 from stronglth.target import TargetNetwork
@@ -233,7 +234,11 @@ class Ticket:
     # -- the contract: a true subnetwork ---------------------------------------------------------
     def audit(self) -> Ticket:
         """Regenerate every kept value from G and raise :class:`~stronglth.errors.TicketAuditError`
-        unless all are identical, bit for bit. Returns ``self``."""
+        unless all are identical, bit for bit; then recompute the certified bound from the kept
+        weights (:func:`stronglth.gadget_form.recomputed_certified_error`, for tickets in the gadget
+        form of the constructions) and raise unless the stored ``certified_error`` is at least the
+        recomputed one (up to rounding, a relative 1e-9): a ticket never claims a bound smaller than
+        its weights give. Returns ``self``."""
         for t, e in enumerate(self._entries, start=1):
             if not len(e):
                 continue
@@ -243,7 +248,14 @@ class Ticket:
                 i = int(np.flatnonzero(differs)[0])
                 raise TicketAuditError(
                     f"M_{t}[{e.rows[i]}, {e.cols[i]}] is {e.vals[i]!r} in the ticket but {expected[i]!r} in G"
-                    f" (seed {self.network.seed}); {int(differs.sum())} of {len(e)} kept values of M_{t} differ"
+                    f" (seed {self.network.seed}): {int(differs.sum())} of {len(e)} kept values of M_{t} are not G's"
+                )
+        if self.certified_error is not None:
+            recomputed = recomputed_certified_error(self)
+            if recomputed is not None and self.certified_error < recomputed * (1 - 1e-9):
+                raise TicketAuditError(
+                    f"the stored certified_error {self.certified_error!r} is smaller than the bound recomputed from the"
+                    f" kept weights, {recomputed!r} (docs/theory.md §3)"
                 )
         return self
 
@@ -296,8 +308,10 @@ class Ticket:
         return f"Ticket(G={self.network.dims}, nnz={self.nnz}, density={self.density:.3g}, certified_error={cert})"
 
 
-_META_REQUIRED = ("format", "generator", "seed", "shapes", "method", "eps", "delta", "certified_error", "version")
-_META_OWN = set(_META_REQUIRED) | {"target_depth"}
+_META_REQUIRED = ("format", "generator", "seed", "shapes", "method", "eps", "delta", "certified_error")
+"""The fields a reader needs; ``version`` (the writer's package version) and everything else are
+provenance, kept in ``ticket.meta`` but not required (a ticket written by another tool loads)."""
+_META_OWN = set(_META_REQUIRED) | {"target_depth", "version"}
 
 
 def _read_ticket(path: Path, *, audit: bool) -> Ticket:
@@ -370,5 +384,5 @@ def _read_ticket(path: Path, *, audit: bool) -> Ticket:
         try:
             ticket.audit()
         except TicketAuditError as exc:
-            raise TicketAuditError(f"{path}: values that are not G's: {exc}") from None
+            raise TicketAuditError(f"{path}: {exc}") from None
     return ticket

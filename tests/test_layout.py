@@ -23,12 +23,22 @@ def module_name(path: Path) -> str:
 MODULES = {module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}
 
 
+def runtime_nodes(tree: ast.AST) -> list[ast.AST]:
+    """Every node of ``tree`` except those under ``if TYPE_CHECKING:`` (never executed)."""
+    skipped: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING":
+            skipped.update(id(n) for child in node.body for n in ast.walk(child))
+    return [n for n in ast.walk(tree) if id(n) not in skipped]
+
+
 def imported_modules(name: str, path: Path) -> set[str]:
-    """Every module of the package that ``name`` imports, anywhere in the file (functions and
-    ``TYPE_CHECKING`` blocks included): ``from a import b`` counts as ``a.b`` when that is a module."""
+    """Every module of the package that ``name`` imports when it runs, anywhere in the file (inside
+    functions too; not under ``if TYPE_CHECKING:``): ``from a import b`` counts as ``a.b`` when that is
+    a module."""
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+    for node in runtime_nodes(ast.parse(path.read_text(), str(path))):
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):

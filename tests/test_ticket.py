@@ -21,6 +21,7 @@ from stronglth import (
     Ticket,
     TicketAuditError,
     TicketFormatError,
+    construct,
     random_target,
 )
 from stronglth.testing import assert_homogeneous, assert_true_subnetwork
@@ -188,6 +189,29 @@ def test_bad_files_are_rejected(tmp_path, good_arrays, mutate, error, message):
     _write(path, mutate(dict(good_arrays)))
     with pytest.raises(error, match=message):
         Ticket.load(path)
+
+
+def test_a_file_without_version_loads(tmp_path, good_arrays):
+    """The version is provenance: a ticket written by another tool from the published format loads."""
+    meta = json.loads(str(good_arrays["meta"]))
+    del meta["version"]
+    path = tmp_path / "other-writer.npz"
+    _write(path, {**good_arrays, "meta": np.array(json.dumps(meta))})
+    assert Ticket.load(path).nnz == 4
+
+
+@pytest.mark.parametrize("claimed", [1e-6, 0.0])
+def test_a_file_claiming_a_smaller_certified_error_is_refused(tmp_path, claimed):
+    target = random_target(2, [3, 1], seed=0)
+    ticket = construct(target, eps=0.5, seed=0, block_sizes=[4, 4], on_failure="best_effort")
+    ticket.save(tmp_path / "t.npz")
+    with np.load(tmp_path / "t.npz") as z:
+        arrays = {k: z[k] for k in z.files}
+    _write(tmp_path / "bad.npz", _meta(arrays, certified_error=claimed))
+    with pytest.raises(TicketAuditError, match=rf"stored certified_error {claimed!r} is smaller than .*recomputed"):
+        Ticket.load(tmp_path / "bad.npz")
+    _write(tmp_path / "larger.npz", _meta(arrays, certified_error=2 * ticket.certified_error))  # a looser claim is true
+    assert Ticket.load(tmp_path / "larger.npz").certified_error == 2 * ticket.certified_error
 
 
 def test_pickled_objects_are_refused(tmp_path, good_arrays):

@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 from stronglth.cli._table import table
+from stronglth.gadget_form import recomputed_certified_error
 from stronglth.ticket import Ticket
 
 __all__ = ["add_parser"]
@@ -17,7 +18,14 @@ def _cmd_audit(args: argparse.Namespace) -> int:
     ticket = Ticket.load(args.ticket)  # load audits: every kept value regenerated from G
     elapsed = time.perf_counter() - start
     net = ticket.network
-    cert = "none" if ticket.certified_error is None else f"{ticket.certified_error:.6g}"
+    recomputed = recomputed_certified_error(ticket)
+    if recomputed is not None:  # the load has checked that the stored value is not smaller
+        stored = "" if ticket.certified_error is None else f"; stored {ticket.certified_error:.6g}"
+        cert = f"{recomputed:.6g}  upper bound (l2), recomputed from the kept weights{stored}"
+    elif ticket.certified_error is not None:
+        cert = f"{ticket.certified_error:.6g}  as stored (not in the gadget form of the constructions: not recomputable)"
+    else:
+        cert = "none"
     print(f"{args.ticket}: a true subnetwork of G (every kept value is G's, bit for bit)")
     print(
         table(

@@ -8,7 +8,8 @@
   :mod:`~stronglth.constructions.subsetsum.network` (block sizes, the auto search, assembly).
 
 :func:`construct` is the entry point; :data:`METHODS` is the registry of constructions;
-:func:`gadget_matrices` and :func:`gadget_network` read a construction ticket back in its gadget form.
+:func:`gadget_matrices` and :func:`gadget_network` (from :mod:`stronglth.gadget_form`) read a construction
+ticket back in its gadget form.
 """
 
 from __future__ import annotations
@@ -16,10 +17,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from stronglth.constructions._assemble import gadget_matrices, gadget_network
 from stronglth.constructions.malach.network import construct_malach
 from stronglth.constructions.subsetsum.network import construct_subsetsum
 from stronglth.errors import InvalidInputError
+from stronglth.gadget_form import gadget_matrices, gadget_network
 from stronglth.target import TargetNetwork
 from stronglth.ticket import Ticket
 

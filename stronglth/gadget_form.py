@@ -1,0 +1,98 @@
+"""A construction ticket read back in its gadget form, and its certified bound recomputed from it
+(docs/theory.md §2-3).
+
+Every construction here lays G out as Malach's does (docs/theory.md §1): layer ``i`` of the target
+is spread over ``M_{2i-1}`` and ``M_{2i}``, and each first-layer unit of a block reads one input
+coordinate. Such a ticket computes *exactly* ``A_l s(... A_2 s(A_1 s(x) + B_1 s(-x)))`` for the
+matrices ``(A_i, B_i)`` of :func:`gadget_matrices`: the inputs of the certified bound
+(:func:`recomputed_certified_error`) and the small form the exact verifier works on
+(:func:`gadget_network`). This module reads tickets without importing :mod:`stronglth.ticket`, so
+that :meth:`Ticket.audit <stronglth.Ticket.audit>` can recompute the bound a file claims.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from stronglth import bounds
+from stronglth.relu import ReLUNetwork
+
+if TYPE_CHECKING:
+    from stronglth.ticket import Ticket
+
+__all__ = ["gadget_matrices", "gadget_network", "recomputed_certified_error"]
+
+
+def _is_ticket(value: Any) -> bool:
+    return callable(getattr(value, "kept", None)) and hasattr(value, "network") and hasattr(value, "target")
+
+
+def gadget_matrices(ticket: Any) -> list[tuple[np.ndarray, np.ndarray]] | None:
+    """``(A_i, B_i)`` of every layer of a construction ticket (docs/theory.md §2-3), from its kept weights.
+
+    ``A[o, j] = sum v_oh u_h`` over kept units ``h`` with ``u_h > 0`` reading input ``j`` and
+    ``B[o, j] = sum v_oh |u_h|`` over those with ``u_h < 0``, so that layer pair ``2i-1, 2i`` of the
+    ticket computes ``A_i s(y) + B_i s(-y)`` exactly. ``None`` for tickets not of that shape (no
+    target, depth not ``2l``, or a first-layer unit reading more than one coordinate).
+    """
+    if not _is_ticket(ticket) or ticket.target is None or ticket.network.depth != 2 * ticket.target.depth:
+        return None
+    out = []
+    for i, w in enumerate(ticket.target.weights, start=1):
+        first, second = ticket.kept(2 * i - 1), ticket.kept(2 * i)
+        if np.any(np.diff(first.rows) == 0):  # rows are sorted: a unit reads several coordinates
+            return None
+        unit_input = dict(zip(first.rows.tolist(), first.cols.tolist(), strict=False))
+        unit_weight = dict(zip(first.rows.tolist(), first.vals.tolist(), strict=False))
+        a, b = np.zeros_like(w), np.zeros_like(w)
+        for o, h, v in zip(second.rows.tolist(), second.cols.tolist(), second.vals.tolist(), strict=False):
+            if h not in unit_input:
+                continue  # a unit with no input weight outputs s(0) = 0
+            u, j = unit_weight[h], unit_input[h]
+            if u > 0:
+                a[o, j] += v * u
+            elif u < 0:
+                b[o, j] += v * -u
+        out.append((a, b))
+    return out
+
+
+def gadget_network(ticket: Any) -> tuple[ReLUNetwork, ReLUNetwork] | None:
+    """The ticket and its target as networks of one architecture (the target's), exactly.
+
+    By the gadget identity the ticket computes ``A_l s(... A_2 s(A_1 s(x) + B_1 s(-x)))`` (later
+    layers read ``y >= 0``, where the ``B_i`` terms vanish), and the target ``W_l s(... W_2 s(W_1 s(x)
+    - W_1 s(-x)))``: both are ReLU networks with the shared first layer ``[I; -I]``. The exact
+    verifier uses this form: it is small, and layer by layer the two networks are close.
+    """
+    matrices = gadget_matrices(ticket)
+    if matrices is None:
+        return None
+    d = ticket.target.d
+    split = np.vstack((np.eye(d), -np.eye(d)))
+    a1, b1 = matrices[0]
+    ticket_weights = [split, np.hstack((a1, b1))] + [a for a, _ in matrices[1:]]
+    w1 = ticket.target.weights[0]
+    target_weights = [split, np.hstack((w1, -w1))] + list(ticket.target.weights[1:])
+    return ReLUNetwork(ticket_weights), ReLUNetwork(target_weights)
+
+
+def recomputed_certified_error(ticket: Ticket | Any) -> float | None:
+    """The a-posteriori bound ``E_l`` of docs/theory.md §3, recomputed from the ticket's kept weights.
+
+    With ``(A_i, B_i)`` from :func:`gadget_matrices`: ``D+ = A - W``, ``D- = B + W``;
+    ``c_1 = ||[D+, D-]||_2`` and ``c_i = ||D+||_2`` for ``i >= 2`` (post-ReLU inputs are ``>= 0``);
+    then ``E_i = s_i E_{i-1} + c_i (R_{i-1} + E_{i-1})``. ``None`` for tickets not of that shape.
+    """
+    matrices = gadget_matrices(ticket)
+    if matrices is None:
+        return None
+    target = ticket.target
+    assert target is not None  # gadget_matrices returns None for a ticket without one
+    constants = []
+    for i, ((a, b), w) in enumerate(zip(matrices, target.weights, strict=True), start=1):
+        d_plus, d_minus = a - w, b + w
+        constants.append(bounds.layer_error_constant(d_plus, d_minus) if i == 1 else bounds.layer_error_constant(d_plus))
+    return bounds.certified_error([n.spectral_norm for n in target.layer_norms()], constants)
