@@ -30,10 +30,14 @@ try:
 except ImportError:  # pragma: no cover - exercised by tests/test_extras.py in a subprocess
     raise missing_extra("hypothesis", "testing", "stronglth.testing") from None
 
-from stronglth.errors import TicketAuditError
+from stronglth.constructions import construct
+from stronglth.errors import InvalidInputError, TicketAuditError
 from stronglth.random_network import RandomNetwork
 from stronglth.target import TARGET_FAMILIES, TargetNetwork, random_target
 from stronglth.ticket import Ticket
+from stronglth.verification import adversarial_error, as_relu_network, exact_error, sampled_error
+from stronglth.verification import unit_sphere_points as sphere_points
+from stronglth.verification._common import check_norm
 
 __all__ = [
     "seeds",
@@ -81,7 +85,7 @@ def admissible_targets(
     family_names = sorted(TARGET_FAMILIES) if families is None else list(families)
     unknown = [f for f in family_names if f not in TARGET_FAMILIES]
     if unknown or not family_names:
-        raise ValueError(f"unknown target families {unknown}; choose from {sorted(TARGET_FAMILIES)}")
+        raise InvalidInputError(f"unknown target families {unknown}; choose from {sorted(TARGET_FAMILIES)}")
     d_strategy = _as_strategy(d, st.integers(1, max_d))
     widths_strategy = _as_strategy(widths, st.lists(st.integers(1, max_width), min_size=1, max_size=max_depth))
     return st.builds(
@@ -135,8 +139,6 @@ def tickets(
     ``delta`` is tiny by default so that a seed on which the construction fails (probability
     ``delta`` by the theorem) is never met; ``construct_options`` go to :func:`stronglth.constructions`.
     """
-    from stronglth.constructions import construct
-
     target_strategy = admissible_targets(max_d=3, max_width=3, max_depth=2) if targets is None else targets
     return st.builds(
         lambda target, eps_, seed: construct(target, method=method, eps=eps_, delta=delta, seed=seed, **construct_options),
@@ -175,33 +177,46 @@ def assert_true_subnetwork(ticket: Ticket) -> None:
 
 
 def assert_sup_error_at_most(
-    net: Any, target: Any, bound: float, *, method: str = "adversarial", rel_tol: float = 1e-9, **options: Any
+    net: Any,
+    target: Any,
+    bound: float,
+    *,
+    method: str = "adversarial",
+    norm: str = "l2",
+    rel_tol: float = 1e-9,
+    **options: Any,
 ) -> None:
-    """``sup_{x in B} |net(x) - target(x)|_inf <= bound`` as measured by ``method`` (``"sampled"``,
-    ``"adversarial"``, ``"exact"``; see :mod:`stronglth.verification`), up to a relative ``rel_tol``.
+    """``sup_{x in B} ||net(x) - target(x)|| <= bound`` in ``norm`` (``"l2"``, default, or ``"linf"``)
+    as measured by ``method``, up to a relative ``rel_tol`` (see :mod:`stronglth.verification`).
 
-    On failure the message names the error found, the point where it was found and both outputs.
-    With ``"exact"`` the error compared is the one attained at a point (a certain lower bound), so a
-    failure is always a real counterexample.
+    - ``"sampled"``, ``"adversarial"``: lower bounds; a failure is a real counterexample (the message
+      names the error, the point and both outputs), a pass is evidence, not proof;
+    - ``"exact"``: passes only when the exact method's *upper* bound is at most ``bound``, so a pass
+      is a proof; it fails when the upper bound is larger, including when the result is
+      inconclusive (the message gives both bounds, the status and the point of the lower bound).
     """
-    import importlib
-
-    v = importlib.import_module("stronglth.verification")  # the module (stronglth.verification is also the function)
-
-    f, g = v.as_relu_network(net), v.as_relu_network(target)
+    norm = check_norm(norm)
+    f, g = as_relu_network(net), as_relu_network(target)
+    if method == "exact":
+        result = exact_error(net, target, norm=norm, **options)
+        if result.upper > bound * (1 + rel_tol):
+            with np.printoptions(precision=6, suppress=True):
+                raise AssertionError(
+                    f"the exact method ({result.method}, status {result.status}) cannot show sup {norm} error <= {bound:.6g}:"
+                    f" {result.lower:.6g} <= sup <= {result.upper:.6g}; the lower bound is attained at x = {result.point}:"
+                    f" net(x) = {f.forward(result.point)}, target(x) = {g.forward(result.point)}"
+                )
+        return
     if method == "sampled":
-        error, point = v.sampled_error(f, g, **options)
+        error, point = sampled_error(f, g, norm=norm, **options)
     elif method == "adversarial":
-        error, point = v.adversarial_error(f, g, **options)
-    elif method == "exact":
-        result = v.exact_error(net, target, **options)
-        error, point = result.lower, result.point
+        error, point = adversarial_error(f, g, norm=norm, **options)
     else:
-        raise ValueError(f"method must be 'sampled', 'adversarial' or 'exact', got {method!r}")
+        raise InvalidInputError(f"method must be 'sampled', 'adversarial' or 'exact', got {method!r}")
     if error > bound * (1 + rel_tol):
         with np.printoptions(precision=6, suppress=True):
             raise AssertionError(
-                f"sup error {error:.6g} exceeds the bound {bound:.6g} (method {method!r}) at x = {np.asarray(point)}:"
+                f"sup {norm} error {error:.6g} exceeds the bound {bound:.6g} (method {method!r}) at x = {np.asarray(point)}:"
                 f" net(x) = {f.forward(point)}, target(x) = {g.forward(point)}"
             )
 
@@ -215,22 +230,18 @@ def assert_homogeneous(
     ``net`` is anything with a ``forward(X)`` method or a callable on arrays ``(N, d)``; ``points`` is
     needed when ``d`` cannot be read from ``net`` (``net.dims`` or a ticket's network).
     """
-    import importlib
-
-    v = importlib.import_module("stronglth.verification")  # the module (stronglth.verification is also the function)
-
     forward = net.forward if hasattr(net, "forward") else net
     if points is None:
         dims = getattr(getattr(net, "network", net), "dims", None)
         if dims is None:
-            raise ValueError("pass points=: the input dimension of this network is unknown")
-        points = v.unit_sphere_points(dims[0], 64, seed=0)
+            raise InvalidInputError("pass points=: the input dimension of this network is unknown")
+        points = sphere_points(dims[0], 64, seed=0)
     x = np.atleast_2d(np.asarray(points, dtype=np.float64))
     base = np.asarray(forward(x))
     scale_of_outputs = max(1.0, float(np.abs(base).max()))
     for c in scales:
         if c < 0:
-            raise ValueError(f"homogeneity is for scales c >= 0, got {c}")
+            raise InvalidInputError(f"homogeneity is for scales c >= 0, got {c}")
         gap = np.abs(np.asarray(forward(c * x)) - c * base)
         if gap.max() > rtol * max(1.0, c) * scale_of_outputs:
             i = int(np.argmax(gap.reshape(gap.shape[0], -1).max(axis=1)))

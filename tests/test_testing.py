@@ -88,11 +88,15 @@ def test_assert_sup_error_reports_the_point_and_both_outputs():
     target = TargetNetwork([np.array([[0.5]])])
     net = TargetNetwork([np.array([[0.8]])])  # error 0.3 at x = +-1
     assert_sup_error_at_most(net, target, 0.3, method="exact")
-    for method in ("sampled", "adversarial", "exact"):
+    for method in ("sampled", "adversarial"):
         with pytest.raises(
-            AssertionError, match=r"sup error 0\.3 exceeds the bound 0\.25 .* at x = \[-?1\.\].*net\(x\) = .*target\(x\) = "
+            AssertionError, match=r"sup l2 error 0\.3 exceeds the bound 0\.25 .* at x = \[-?1\.\].*net\(x\) = .*target\(x\) = "
         ):
             assert_sup_error_at_most(net, target, 0.25, method=method)
+    with pytest.raises(
+        AssertionError, match=r"cannot show sup l2 error <= 0\.25: 0\.3 <= sup <= 0\.3;.* at x = \[-?1\.\].*net\(x\) = .*target"
+    ):
+        assert_sup_error_at_most(net, target, 0.25, method="exact")
 
 
 def test_assert_homogeneous_catches_a_bias():
