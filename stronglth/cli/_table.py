@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from stronglth.errors import InvalidInputError
 from stronglth.ticket import Ticket
-from stronglth.verification import sampled_error
+from stronglth.verification import VerificationReport
 
 __all__ = ["table", "columns", "ticket_table"]
 
@@ -26,28 +27,28 @@ def columns(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     return "\n".join([line(header), "  " + "  ".join("-" * w for w in widths)] + [line(r) for r in rows])
 
 
-def ticket_table(ticket: Ticket, *, seconds: float, samples: int = 100_000) -> str:
-    """The short table printed after a construction: G, the ticket, its errors, the time."""
+def ticket_table(ticket: Ticket, *, seconds: float, report: VerificationReport, samples: int) -> str:
+    """The short table printed after a construction: G, the ticket, one number per measure of its
+    error (from ``report``, each naming its norm and whether it is a lower or an upper bound), the time."""
     net = ticket.network
-    sampled, _ = sampled_error(ticket, ticket.target, n=samples, seed=0)
     target = ticket.target
-    assert target is not None  # sampled_error has just refused a ticket without one
+    if target is None:
+        raise InvalidInputError("a construction ticket carries its target")
     eps = ticket.meta.get("eps")
+    method = str(ticket.meta.get("method"))
+    rule = ticket.meta.get("rule")
+    cert = "n/a" if report.certified is None else f"{report.certified:.4g}"
     rows = [
-        (
-            "method",
-            f"{ticket.meta.get('method')} (rule {ticket.meta.get('rule')})"
-            if ticket.meta.get("rule")
-            else str(ticket.meta.get("method")),
-        ),
+        ("method", f"{method} (rule {rule})" if rule else method),
         ("target dims", " x ".join(str(n) for n in target.dims)),
         ("block sizes k_i", ", ".join(f"{k:,}" for k in ticket.meta.get("block_sizes", []))),
         ("G widths", " x ".join(f"{n:,}" for n in net.dims)),
         ("G parameters", f"{net.parameter_count:,} (generated on the fly, never stored)"),
         ("ticket nnz", f"{ticket.nnz:,} (density {ticket.density:.3g})"),
-        ("certified error", f"{ticket.certified_error:.4g}" + (f"  (eps = {eps:g})" if eps is not None else "")),
-        ("sampled error", f"{sampled:.4g}  (max over {samples:,} points of the unit sphere)"),
+        ("certified error", f"{cert}  upper bound, l2" + (f"  (eps = {eps:g})" if eps is not None else "")),
+        ("sampled error", f"{report.sampled:.4g}  lower bound, {report.norm}: max over {samples:,} points of the unit sphere"),
+        ("adversarial error", f"{report.adversarial:.4g}  lower bound, {report.norm}: gradient ascent from the best of them"),
         ("failed events", str(ticket.meta.get("failures", 0))),
-        ("time", f"{seconds:.2f} s"),
+        ("time", f"{seconds:.2f} s (construction)"),
     ]
     return table(rows)

@@ -10,6 +10,7 @@ from stronglth.cli._table import ticket_table
 from stronglth.cli._target import add_target_arguments, target_from_args
 from stronglth.constructions import construct
 from stronglth.errors import InvalidInputError
+from stronglth.verification import verify
 
 __all__ = ["add_parser"]
 
@@ -48,7 +49,8 @@ def _cmd_construct(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     ticket = construct(target, method=args.method, **options)
     seconds = time.perf_counter() - start
-    print(ticket_table(ticket, seconds=seconds, samples=args.samples))
+    report = verify(ticket, samples=args.samples)
+    print(ticket_table(ticket, seconds=seconds, report=report, samples=args.samples))
     if args.out is not None:
         print(f"  written to {ticket.save(args.out)}")
     return 0

@@ -1,4 +1,4 @@
-"""``stronglth verify``: a ticket's sup-norm error four ways (sampled, adversarial, exact, certified)."""
+"""``stronglth verify``: a ticket's sup error four ways (sampled, adversarial, exact, certified), in one norm."""
 
 from __future__ import annotations
 
@@ -10,9 +10,41 @@ from typing import Any
 from stronglth.cli._table import table
 from stronglth.errors import InvalidInputError
 from stronglth.ticket import Ticket
-from stronglth.verification import verify
+from stronglth.verification import VerificationReport, verify
 
-__all__ = ["add_parser"]
+__all__ = ["add_parser", "report_rows"]
+
+
+def _point(p: Any) -> str:
+    return "(" + ", ".join(f"{v:+.4f}" for v in p) + ")"
+
+
+def report_rows(report: VerificationReport, *, samples: int) -> list[tuple[str, str]]:
+    """The verification table: one row per measure that exists, each naming what it is."""
+    norm = report.norm
+    rows = [
+        ("sampled", f"{report.sampled:.6g}  lower bound, at {_point(report.sampled_point)}  ({samples:,} sphere points)"),
+        ("adversarial", f"{report.adversarial:.6g}  lower bound, at {_point(report.adversarial_point)}"),
+    ]
+    if report.exact_status is not None:
+        assert report.exact_lower is not None and report.exact_upper is not None and report.exact_point is not None
+        bounds = f"{report.exact_lower:.6g} <= sup <= {report.exact_upper:.6g}"
+        if report.exact_status == "exact":
+            text = f"{report.exact_upper:.6g}  exact ({report.exact_method})"
+        elif report.exact_status == "within_gap":
+            text = f"{bounds}  within the gap ({report.exact_method})"
+        else:
+            text = f"inconclusive ({report.exact_method}): only {bounds}"
+        rows.append(("exact", f"{text}, lower bound at {_point(report.exact_point)}"))
+    if report.certified is None:
+        rows.append(("certified", "n/a (not a construction ticket, or not against its own target)"))
+    else:
+        rows.append(("certified", f"{report.certified:.6g}  upper bound (l2, docs/theory.md §3)"))
+    lowers, uppers = ", ".join(report.lower_bounds), ", ".join(report.upper_bounds) or "none computed"
+    chain = f"sampled <= adversarial, and every lower bound ({lowers}) <= every upper bound ({uppers})"
+    rows.append(("nested", f"yes: {chain}" if report.nested else f"NO: {chain} fails: a bug, please report it"))
+    rows.append(("norm", f"{norm} of the output difference, sup over the unit ball"))
+    return rows
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:
@@ -20,29 +52,13 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     if ticket.target is None:
         raise InvalidInputError(f"{args.ticket} stores no target to verify against")
     start = time.perf_counter()
-    report = verify(ticket, exact=args.exact, samples=args.samples, seed=args.seed, time_limit=args.time_limit)
+    report = verify(ticket, norm=args.norm, exact=args.exact, samples=args.samples, seed=args.seed, time_limit=args.time_limit)
     seconds = time.perf_counter() - start
     if args.json:
-        print(json.dumps(report.to_dict() | {"ticket": args.ticket, "seconds": seconds}))
+        print(json.dumps(report.to_dict() | {"ticket": args.ticket, "seconds": seconds}, allow_nan=False))
         return 0
-
-    def point(p) -> str:
-        return "(" + ", ".join(f"{v:+.4f}" for v in p) + ")"
-
-    rows = [
-        ("sampled", f"{report.sampled:.6g}  at {point(report.sampled_point)}  ({args.samples:,} sphere points)"),
-        ("adversarial", f"{report.adversarial:.6g}  at {point(report.adversarial_point)}"),
-    ]
-    if report.exact is not None:
-        bound = "" if report.exact_upper == report.exact else f" <= sup <= {report.exact_upper:.6g}"
-        rows.append(("exact", f"{report.exact:.6g}{bound}  [{report.exact_status}]  at {point(report.exact_point)}"))
-    rows.append(("certified", "n/a (not a construction ticket)" if report.certified is None else f"{report.certified:.6g}"))
-    rows.append(
-        ("nested", "yes: sampled <= adversarial <= exact <= certified" if report.nested else "NO: the measures do not nest")
-    )
-    rows.append(("time", f"{seconds:.2f} s"))
-    print(f"{args.ticket}: sup-norm error over the unit ball against its target")
-    print(table(rows))
+    print(f"{args.ticket}: sup {report.norm} error over the unit ball against its target")
+    print(table([*report_rows(report, samples=args.samples), ("time", f"{seconds:.2f} s")]))
     return 0
 
 
@@ -52,7 +68,12 @@ def add_parser(subparsers: Any) -> None:
     )
     ver.add_argument("ticket", help="a .npz ticket file that stores its target")
     ver.add_argument("--exact", action="store_true", help="also compute the exact error (d <= 2 exactly; MILP bounds otherwise)")
-    ver.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
+    ver.add_argument(
+        "--json", action="store_true", help="print one JSON object (strict JSON: null, never Infinity) instead of the table"
+    )
+    ver.add_argument(
+        "--norm", default="l2", choices=["l2", "linf"], help="norm of the output difference (default l2, what certified bounds)"
+    )
     ver.add_argument("--samples", type=int, default=100_000, help="sphere points for the sampled error (default 100000)")
     ver.add_argument("--seed", type=int, default=0, help="seed of the sampled points (default 0)")
     ver.add_argument("--time-limit", type=float, default=120.0, help="seconds for the exact method (default 120)")

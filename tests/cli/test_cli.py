@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 from stronglth import RandomNetwork, Ticket
 from stronglth.cli import main
@@ -86,3 +87,59 @@ def test_construct_errors_are_one_line(tmp_path):
         assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr, result.stderr
     assert "width too small: layer 1" in run_cli(*cases[0]).stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_demo_shows_one_number_per_measure_per_ticket():
+    result = run_cli("demo")
+    assert result.returncode == 0, result.stderr
+    for measure in ("certified error", "sampled error", "adversarial error"):
+        assert result.stdout.count(measure) == 3, measure  # three tickets, each measure once
+    assert "verified:" not in result.stdout and "l2 norm of the output difference" in result.stdout
+
+
+def _verify_ticket(tmp_path, d: int = 3) -> str:
+    from stronglth import construct, random_target
+
+    path = tmp_path / "t.npz"
+    construct(random_target(d, [8, 8, 1], seed=0), eps=0.1, seed=0).save(path)
+    return str(path)
+
+
+def test_verify_says_inconclusive_as_such_and_json_is_strict(tmp_path):
+    import json
+
+    path = _verify_ticket(tmp_path)
+    table = run_cli("verify", path, "--exact", "--time-limit", "1e-9", "--samples", "500")
+    assert table.returncode == 0, table.stderr
+    assert "inconclusive" in table.stdout and "NO" not in table.stdout
+    assert "yes: sampled <= adversarial, and every lower bound (sampled, adversarial, exact lower)" in table.stdout
+    out = run_cli("verify", path, "--exact", "--time-limit", "1e-9", "--samples", "500", "--json")
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout, parse_constant=lambda name: pytest.fail(f"not strict JSON: {name}"))
+    assert data["exact_status"] == "inconclusive" and data["exact_upper"] is None and data["exact"] is None
+    assert data["norm"] == "l2" and data["nested"] is True
+
+
+def test_verify_without_exact_names_what_was_not_computed(tmp_path):
+    result = run_cli("verify", _verify_ticket(tmp_path), "--samples", "500", "--norm", "linf")
+    assert result.returncode == 0, result.stderr
+    assert "yes: sampled <= adversarial, and every lower bound (sampled, adversarial) <= every upper bound (certified)" in (
+        result.stdout
+    )
+    assert "linf of the output difference" in result.stdout
+
+
+def test_audit_recomputes_the_certified_bound_and_refuses_a_smaller_claim(tmp_path):
+    import json
+
+    path = _verify_ticket(tmp_path, d=2)
+    ok = run_cli("audit", path)
+    assert ok.returncode == 0 and "recomputed from the kept weights" in ok.stdout, ok.stderr
+    with np.load(path) as z:
+        arrays = {k: z[k] for k in z.files}
+    meta = json.loads(str(arrays["meta"]))
+    meta["certified_error"] = 1e-6
+    with open(tmp_path / "claim.npz", "wb") as f:
+        np.savez(f, **{**arrays, "meta": np.array(json.dumps(meta))})
+    bad = run_cli("audit", str(tmp_path / "claim.npz"))
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "1e-06 is smaller than" in bad.stderr
