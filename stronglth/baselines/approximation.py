@@ -26,8 +26,10 @@ from stronglth.baselines.edge_popup import layer_generator, supermask_layers
 from stronglth.baselines.models import from_random_network, weight_scales
 from stronglth.errors import InvalidInputError
 from stronglth.relu import ReLUNetwork
+from stronglth.verification import unit_sphere_points
 
 __all__ = [
+    "computes_zero",
     "ball_points",
     "compact",
     "masked_network",
@@ -129,6 +131,9 @@ class ApproximationResult:
     device: str
     losses: list[float] = field(default_factory=list)
     weight_scales: list[float] = field(default_factory=list)
+    zero_network: bool = False
+    """The exported mask computes the zero function (no path from input to output, or every output
+    exactly 0 on the sampled points): its error is the target's own sup norm, not an approximation."""
 
     @property
     def density(self) -> float:
@@ -150,6 +155,7 @@ class ApproximationResult:
             **self.errors,
             "certified_error": None,
             "output_factor": self.output_factor,
+            "zero_network": self.zero_network,
             "seconds": self.seconds,
         }
 
@@ -243,7 +249,18 @@ def approximate_target(
         device=str(device),
         losses=losses,
         weight_scales=scales,
+        zero_network=computes_zero(exported, seed=seed),
     )
+
+
+def computes_zero(network: ReLUNetwork, *, seed: int = 0, samples: int = 4096) -> bool:
+    """Whether ``network`` is the zero function on the unit ball: a layer of width 0 after removing
+    dead units (no path from input to output), or every output exactly 0 at ``samples`` sphere points
+    (a bias-free ReLU network that is 0 on a dense sample of the sphere is 0 almost everywhere)."""
+    if 0 in network.dims:
+        return True
+    points = unit_sphere_points(network.dims[0], samples, seed=seed)
+    return bool(np.all(network.forward(points) == 0.0))
 
 
 def construction_errors(

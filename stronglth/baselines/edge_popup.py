@@ -60,8 +60,22 @@ def check_density(density: Any, name: str = "density") -> float:
 
 
 def kept_count(density: float, n: int) -> int:
-    """``round(density * n)``: the number of weights a layer of ``n`` weights keeps (Python rounding)."""
-    return int(round(check_density(density) * int(n)))
+    """The number of weights a layer of ``n`` weights keeps at ``density``: ``n - floor((1 - density) n)``,
+    as the public edge-popup code counts (it zeroes the ``int((1 - k) n)`` lowest scores), so
+    ``n = 35`` at density 0.3 keeps 11 (Python's round-half-even would keep 10). A guard of 1e-9 in the
+    floor makes ``density = k / n`` keep exactly ``k`` whatever the rounding of ``k / n``.
+
+    A density at which a layer would keep no weight is refused: that layer, and so the network,
+    would compute zero.
+    """
+    density, n = check_density(density), int(n)
+    kept = n - math.floor((1.0 - density) * n + 1e-9)
+    if kept < 1:
+        raise InvalidInputError(
+            f"density {density:g} keeps no weight of a layer of {n:,} weights (the network would be zero);"
+            f" use a density of at least {1 / n:.3g} for this layer"
+        )
+    return kept
 
 
 def topk_mask(scores: torch.Tensor, k: int) -> torch.Tensor:

@@ -177,6 +177,7 @@ def _cmd_approximate(args: argparse.Namespace) -> int:
         "sampled",
         "adversarial",
         "certified",
+        "zero fn",
         "seconds",
     ]
     table = [
@@ -190,11 +191,14 @@ def _cmd_approximate(args: argparse.Namespace) -> int:
             _fmt(r["sampled_error"]),
             _fmt(r["adversarial_error"]),
             _fmt(r["certified_error"]),
+            "YES" if r.get("zero_network") else "no",
             _fmt(r["seconds"], ".1f"),
         ]
         for r in rows
     ]
     print(columns(header, table))
+    if any(r.get("zero_network") for r in rows):
+        print("  zero fn YES: the mask collapsed to the zero function; its error is the target's sup norm, not a result")
     print(
         f"  sup error of the zero network (the target's own sup norm): {zero:.4g};"
         f" errors are sup over the unit ball ({args.samples:,} points)"

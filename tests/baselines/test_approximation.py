@@ -8,11 +8,12 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from stronglth import RandomNetwork, random_target
+from stronglth import RandomNetwork, ReLUNetwork, random_target
 from stronglth.baselines.approximation import (
     approximate_target,
     ball_points,
     compact,
+    computes_zero,
     construction_errors,
     masked_network,
 )
@@ -52,7 +53,7 @@ def test_approximate_target_exports_a_true_subnetwork_of_g():
     network = RandomNetwork.for_target(target, [6, 4], seed=3)
     layers = supermask_layers(result.model)
     assert result.total == network.parameter_count and result.kept == sum(layer.k for layer in layers)
-    assert result.layer_kept == [round(0.4 * r * c) for r, c in network.shapes]
+    assert result.layer_kept == [r * c - int(0.6 * r * c + 1e-9) for r, c in network.shapes]  # the public code's count
     full = [np.where(layer.mask().numpy().astype(bool), network.dense(t), 0.0) for t, layer in enumerate(layers, start=1)]
     kept_values = np.concatenate([w[w != 0] for w in result.network.weights])
     all_values = np.concatenate([w[w != 0] for w in full])
@@ -105,3 +106,12 @@ def test_calibrated_scaling_is_a_constant_times_a_subnetwork_of_g():
         values = w[w != 0] / scale
         g = network.dense(t).ravel()
         assert all(np.isclose(g, v, rtol=1e-12, atol=0).any() for v in values)
+
+
+def test_a_mask_that_computes_zero_is_flagged():
+    dead = ReLUNetwork([np.ones((3, 2)), np.zeros((1, 3))])
+    assert computes_zero(dead) and computes_zero(ReLUNetwork([np.ones((0, 2)), np.ones((1, 0))]))
+    assert not computes_zero(ReLUNetwork([np.ones((3, 2)), np.ones((1, 3))]))
+    target = random_target(2, [2, 1], seed=0)
+    result = approximate_target(target, block_sizes=[4, 4], density=0.5, seed=0, steps=5, samples=200, progress=False)
+    assert result.row()["zero_network"] == computes_zero(result.network)

@@ -57,8 +57,13 @@ def test_straight_through_gradient_matches_autograd_of_effective_weight(n_in, n_
 @given(st.integers(1, 40), st.integers(1, 40), st.floats(1e-3, 1.0), st.sampled_from(["random", "ties", "zeros"]))
 def test_exact_kept_count(n_in, n_out, density, kind):
     n = n_in * n_out
+    if n - int((1 - density) * n + 1e-9) < 1:
+        with pytest.raises(InvalidInputError, match="keeps no weight"):
+            kept_count(density, n)
+        return
     k = kept_count(density, n)
-    assert k == round(density * n)
+    assert k == n - int((1 - density) * n + 1e-9)  # the public code's count, n - int((1 - density) n)
+    assert abs(k - density * n) < 1 + 1e-9
     layer = SupermaskLinear(n_in, n_out, density, seed=1)
     if kind != "random":
         with torch.no_grad():
@@ -71,7 +76,7 @@ def test_exact_kept_count(n_in, n_out, density, kind):
 def test_conv_kept_count_and_top_scores():
     conv = SupermaskConv2d(3, 5, 3, 0.3, seed=2)
     n = 5 * 3 * 3 * 3
-    assert int(conv.mask().sum()) == round(0.3 * n) == conv.k
+    assert int(conv.mask().sum()) == n - int(0.7 * n) == conv.k
     kept = conv.scores.detach().abs()[conv.mask().bool()]
     dropped = conv.scores.detach().abs()[~conv.mask().bool()]
     assert kept.min() >= dropped.max()
@@ -153,3 +158,13 @@ def test_masked_weight_function_keeps_k():
     assert out.tolist() == [1.0, 1.0, 0.0, 0.0]
     out.sum().backward()
     assert scores.grad.tolist() == [1.0, -1.0, 1.0, 1.0]
+
+
+def test_kept_count_follows_the_public_code_not_round_half_to_even():
+    assert kept_count(0.3, 35) == 11  # round(10.5) would keep 10; the public code keeps 35 - int(24.5) = 11
+    assert all(kept_count(k / n, n) == k for n in (7, 35, 1000, 12345) for k in range(1, n + 1, max(1, n // 97)))
+
+
+def test_a_density_that_keeps_no_weight_of_a_layer_is_refused():
+    with pytest.raises(InvalidInputError, match="keeps no weight of a layer of 10 weights"):
+        SupermaskLinear(5, 2, 1e-12, seed=0)  # (round() kept none already at 0.01; the public count keeps 1 there)
