@@ -202,10 +202,10 @@ def write_report(directory: Path, rows: list[Row]) -> list[Path]:
                 "targets",
                 "certified (median)",
                 "adversarial (median)",
-                "certified / adversarial",
+                "median of certified / adversarial",
                 "exact (median, d=2)",
                 "sup |F| (median)",
-                "adversarial / sup |F|",
+                "median of adversarial / sup |F|",
             ],
             [
                 [
