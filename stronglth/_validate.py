@@ -27,6 +27,32 @@ def seed(value: Any, name: str = "seed") -> int:
     return value
 
 
+def boolean(value: Any, name: str) -> bool:
+    """``True`` or ``False`` (a Python or numpy bool); anything else, ``"no"``, ``0``, ``1`` or ``None``
+    included, is refused rather than read by its truthiness."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise InvalidInputError(f"{name} must be True or False, got {name}={value!r} ({type(value).__name__})")
+    return bool(value)
+
+
+def optional_boolean(value: Any, name: str) -> bool | None:
+    """``None`` (meaning "the default"), ``True`` or ``False``; anything else is refused."""
+    if value is None:
+        return None
+    if not isinstance(value, (bool, np.bool_)):
+        raise InvalidInputError(f"{name} must be True, False or None, got {name}={value!r} ({type(value).__name__})")
+    return bool(value)
+
+
+def non_negative_int(value: Any, name: str) -> int:
+    """An integer ``>= 0`` (bools and floats are refused, even 3.0)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise InvalidInputError(f"{name} must be a non-negative integer, got {value!r} ({type(value).__name__})")
+    if int(value) < 0:
+        raise InvalidInputError(f"{name} must be a non-negative integer, got {int(value)}")
+    return int(value)
+
+
 def positive_int(value: Any, name: str) -> int:
     """A strictly positive integer (bools and floats are refused, even 3.0)."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
@@ -43,6 +69,16 @@ def positive_float(value: Any, name: str) -> float:
     value = float(value)
     if not np.isfinite(value) or value <= 0:
         raise InvalidInputError(f"{name} must be a finite positive number, got {value}")
+    return value
+
+
+def non_negative_float(value: Any, name: str) -> float:
+    """A finite real number ``>= 0``."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise InvalidInputError(f"{name} must be a non-negative number, got {value!r}")
+    value = float(value)
+    if not np.isfinite(value) or value < 0:
+        raise InvalidInputError(f"{name} must be a finite non-negative number, got {value}")
     return value
 
 

@@ -104,14 +104,19 @@ class ReLUNetwork:
     __call__ = forward
 
     # -- torch --------------------------------------------------------------------------------
-    def to_torch(self, dtype: torch.dtype | None = None) -> torch.nn.Sequential:
-        """An ``nn.Sequential`` of bias-free ``Linear`` and ``ReLU`` computing the same function (float64 by default)."""
+    def to_torch(self, dtype: torch.dtype | str | None = None) -> torch.nn.Sequential:
+        """An ``nn.Sequential`` of bias-free ``Linear`` and ``ReLU`` computing the same function.
+
+        ``dtype``: a real floating-point ``torch.dtype`` (``torch.float32``, ...), or the strings
+        ``"float32"`` / ``"float64"``; ``None`` (the default) is ``torch.float64``. Anything else raises
+        :class:`~stronglth.errors.InvalidInputError`.
+        """
         import warnings
 
         torch = require("torch", extra="torch", purpose="to_torch")
         nn = torch.nn
 
-        dtype = torch.float64 if dtype is None else dtype
+        dtype = _torch_dtype(torch, dtype)
         layers: list[_TorchModule] = []
         for i, w in enumerate(self._weights):
             with warnings.catch_warnings():  # width-0 layers of an empty ticket are fine
@@ -160,3 +165,22 @@ class ReLUNetwork:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(dims={self.dims})"
+
+
+_DTYPE_NAMES = ("float32", "float64")
+
+
+def _torch_dtype(torch: Any, dtype: Any) -> Any:
+    """``dtype`` as a real floating-point ``torch.dtype`` (``None``: float64), else an InvalidInputError."""
+    if dtype is None:
+        return torch.float64
+    if isinstance(dtype, str):
+        if dtype not in _DTYPE_NAMES:
+            raise InvalidInputError(f"dtype must be a torch floating-point dtype or one of {_DTYPE_NAMES}, got dtype={dtype!r}")
+        return getattr(torch, dtype)
+    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
+        raise InvalidInputError(
+            f"dtype must be a torch floating-point dtype (torch.float32, torch.float64, ...) or one of {_DTYPE_NAMES},"
+            f" got dtype={dtype!r} ({type(dtype).__name__})"
+        )
+    return dtype

@@ -17,10 +17,15 @@ from pathlib import Path
 import numpy as np
 
 from stronglth import _validate
-from stronglth.errors import AssumptionError, InvalidInputError, TicketFormatError
+from stronglth.errors import AssumptionError, InvalidInputError, TicketFormatError, TooLargeError
 from stronglth.relu import ReLUNetwork
 
-__all__ = ["TargetNetwork", "LayerNorms", "random_target", "load_target", "TARGET_FAMILIES"]
+__all__ = ["TargetNetwork", "LayerNorms", "random_target", "load_target", "TARGET_FAMILIES", "MAX_TARGET_PARAMETERS"]
+
+MAX_TARGET_PARAMETERS = 2**26
+"""The most weights a target may have, in :func:`random_target` and :func:`load_target` (2**26, 512 MiB
+in float64; drawing and checking a target takes a few times that). Larger requests raise
+:class:`~stronglth.errors.TooLargeError` before anything is allocated."""
 
 
 @dataclass(frozen=True)
@@ -113,11 +118,16 @@ def _gaussian(rng: np.random.Generator, n_out: int, n_in: int) -> np.ndarray:
     return _fit_to_assumptions(rng.standard_normal((n_out, n_in)))
 
 
-def _sylvester_hadamard(n: int) -> np.ndarray:
-    h = np.ones((1, 1))
-    while h.shape[0] < n:
-        h = np.block([[h, h], [h, -h]])
-    return h
+def _hadamard_rows(n: int, rows: np.ndarray) -> np.ndarray:
+    """Rows ``rows`` of the Sylvester-Hadamard matrix of order ``n`` (a power of two), without the
+    ``n x n`` matrix: ``H[r, c] = (-1)^popcount(r & c)`` (the recursion ``[[H, H], [H, -H]]`` flips
+    the sign exactly when both indices have the new top bit)."""
+    bits = np.bitwise_and(np.asarray(rows, dtype=np.int64)[:, None], np.arange(n, dtype=np.int64)[None, :])
+    parity = np.zeros_like(bits)
+    while np.any(bits):
+        parity ^= bits & 1
+        bits >>= 1
+    return 1.0 - 2.0 * parity
 
 
 def _max_norm(rng: np.random.Generator, n_out: int, n_in: int) -> np.ndarray:
@@ -130,10 +140,9 @@ def _max_norm(rng: np.random.Generator, n_out: int, n_in: int) -> np.ndarray:
     Otherwise a random sign matrix divided by ``max(sqrt(n_in), ||S||_2)``.
     """
     if n_out <= n_in and n_in & (n_in - 1) == 0:
-        h = _sylvester_hadamard(n_in)
         rows = rng.choice(n_in, size=n_out, replace=False)
         signs = rng.choice([-1.0, 1.0], size=n_in)
-        return (h[rows][:, rng.permutation(n_in)] * signs) / np.sqrt(n_in)
+        return (_hadamard_rows(n_in, rows)[:, rng.permutation(n_in)] * signs) / np.sqrt(n_in)
     return _fit_to_assumptions(rng.choice([-1.0, 1.0], size=(n_out, n_in)))
 
 
@@ -167,19 +176,47 @@ def random_target(d: int, widths: Sequence[int], *, seed: int, family: str = "ga
     """A random admissible target with input dimension ``d`` and layer widths ``widths``.
 
     ``family`` is one of :data:`TARGET_FAMILIES` (``"gaussian"``, ``"max_norm"``, ``"rank1"``,
-    ``"sparse"``); every layer is drawn from it with ``numpy.random.default_rng(seed)``.
+    ``"sparse"``); every layer is drawn from it with ``numpy.random.default_rng(seed)``. ``d`` and the
+    widths are positive integers (not bools, not floats), ``seed`` a non-negative integer; a target of
+    more than :data:`MAX_TARGET_PARAMETERS` weights raises :class:`~stronglth.errors.TooLargeError`.
     """
     d = _validate.positive_int(d, "d")
-    if isinstance(widths, (int, np.integer)) or not isinstance(widths, Sequence) and not isinstance(widths, np.ndarray):
-        raise InvalidInputError(f"widths must be a sequence of positive integers, got {widths!r}")
+    if isinstance(widths, (str, bytes)) or not isinstance(widths, (Sequence, np.ndarray)):
+        raise InvalidInputError(f"widths must be a sequence of positive integers, got widths={widths!r}")
     if len(widths) == 0:
         raise InvalidInputError("widths is empty: a target needs at least one layer")
     dims = [d] + [_validate.positive_int(n, f"widths[{i}]") for i, n in enumerate(widths)]
-    if family not in TARGET_FAMILIES:
+    if not isinstance(family, str) or family not in TARGET_FAMILIES:
         raise InvalidInputError(f"unknown target family {family!r}; choose one of {sorted(TARGET_FAMILIES)}")
-    rng = np.random.default_rng(_validate.seed(seed))
+    seed = _validate.seed(seed)
+    _check_size(sum(n_in * n_out for n_in, n_out in zip(dims[:-1], dims[1:], strict=False)), f"a target of dims {tuple(dims)}")
+    rng = np.random.default_rng(seed)
     make = TARGET_FAMILIES[family]
     return TargetNetwork([make(rng, n_out, n_in) for n_in, n_out in zip(dims[:-1], dims[1:], strict=False)])
+
+
+def _check_size(count: int, what: str) -> None:
+    if count > MAX_TARGET_PARAMETERS:
+        raise TooLargeError(
+            f"{what} has {count:,} weights, more than the limit of {MAX_TARGET_PARAMETERS:,}"
+            " (stronglth.target.MAX_TARGET_PARAMETERS); choose a smaller target"
+        )
+
+
+def _stored_entries(path: Path) -> int:
+    """The number of array entries an ``.npz`` file holds, read from the ``.npy`` headers (nothing is
+    decompressed beyond them, so a small file that inflates to terabytes is caught here)."""
+    total = 0
+    with zipfile.ZipFile(path) as archive:
+        for info in archive.infolist():
+            if not info.filename.endswith(".npy"):
+                continue
+            with archive.open(info) as member:
+                version = np.lib.format.read_magic(member)
+                read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+                shape, _, _ = read(member)
+            total += int(np.prod(shape, dtype=object))
+    return total
 
 
 def load_target(path: str | os.PathLike) -> TargetNetwork:
@@ -188,6 +225,11 @@ def load_target(path: str | os.PathLike) -> TargetNetwork:
     path = Path(path)
     if not path.is_file():
         raise InvalidInputError(f"{path}: no such target file")
+    try:
+        entries = _stored_entries(path)
+    except (ValueError, OSError, zipfile.BadZipFile, EOFError) as exc:
+        raise TicketFormatError(f"{path}: not a readable .npz file without pickled objects ({exc})") from None
+    _check_size(entries, str(path))
     try:
         with np.load(path, allow_pickle=False) as z:
             arrays = {key: z[key] for key in z.files}

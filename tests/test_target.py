@@ -186,3 +186,64 @@ def test_load_target_files(tmp_path):
         load_target(tmp_path / "none.npz")
     with pytest.raises(InvalidInputError, match="no such target file"):
         load_target(tmp_path / "absent.npz")
+
+
+def sylvester_hadamard(n: int) -> np.ndarray:
+    h = np.ones((1, 1))
+    while h.shape[0] < n:
+        h = np.block([[h, h], [h, -h]])
+    return h
+
+
+@pytest.mark.parametrize("n", [1, 2, 4, 8, 64, 256])
+def test_hadamard_rows_are_the_sylvester_matrix(n):
+    from stronglth.target import _hadamard_rows
+
+    rows = np.random.default_rng(n).permutation(n)
+    assert np.array_equal(_hadamard_rows(n, rows), sylvester_hadamard(n)[rows])
+
+
+@given(d_log=st.integers(0, 6), n_out=st.integers(1, 64), seed=st.integers(0, 2**32))
+def test_max_norm_family_is_unchanged_by_computing_rows_instead_of_the_matrix(d_log, n_out, seed):
+    n_in = 2**d_log
+    rng = np.random.default_rng(seed)
+    if n_out <= n_in:  # what _max_norm drew when it built the whole n_in x n_in matrix
+        rows = rng.choice(n_in, size=n_out, replace=False)
+        signs = rng.choice([-1.0, 1.0], size=n_in)
+        expected = (sylvester_hadamard(n_in)[rows][:, rng.permutation(n_in)] * signs) / np.sqrt(n_in)
+        assert np.array_equal(TARGET_FAMILIES["max_norm"](np.random.default_rng(seed), n_out, n_in), expected)
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(d=True, widths=[2]), "d must be"),
+        (dict(d=2.0, widths=[2]), "d must be"),
+        (dict(d=2, widths="22"), "sequence"),
+        (dict(d=2, widths=[2.0]), r"widths\[0\]"),
+        (dict(d=2, widths=[2], family=["gaussian"]), "unknown target family"),
+        (dict(d=2, widths=[2], seed=1.0), "seed"),
+    ],
+)
+def test_random_target_coerces_nothing(kwargs, message):
+    kwargs.setdefault("seed", 0)
+    with pytest.raises(InvalidInputError, match=message):
+        random_target(**kwargs)
+
+
+def test_random_target_and_load_target_refuse_targets_over_the_limit(tmp_path):
+    import zipfile
+
+    from stronglth import TooLargeError
+    from stronglth.target import MAX_TARGET_PARAMETERS, load_target
+
+    with pytest.raises(TooLargeError, match=r"1,000,000,000,000 weights, more than the limit"):
+        random_target(10**6, [10**6], seed=0)
+    with pytest.raises(TooLargeError, match=r"a target of dims \(1, 67108865\)"):
+        random_target(1, [MAX_TARGET_PARAMETERS + 1], seed=0)
+    # a file whose header promises one weight too many: refused from the header, before any data is read
+    header = {"descr": "<f8", "fortran_order": False, "shape": (1, MAX_TARGET_PARAMETERS + 1)}
+    with zipfile.ZipFile(tmp_path / "big.npz", "w") as archive, archive.open("W_1.npy", "w") as member:
+        np.lib.format.write_array_header_1_0(member, header)
+    with pytest.raises(TooLargeError, match="67,108,865 weights, more than the limit"):
+        load_target(tmp_path / "big.npz")

@@ -16,8 +16,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+from stronglth import _validate
+from stronglth._io import check_output_path
 from stronglth.cli._table import ticket_table
 from stronglth.constructions import construct
+from stronglth.errors import InvalidInputError
 from stronglth.target import random_target
 from stronglth.ticket import Ticket
 from stronglth.verification import verify
@@ -30,7 +33,13 @@ DEMO_SAMPLES = 100_000
 
 
 def run_demo(*, seed: int = 0, jobs: int | None = None) -> None:
-    jobs = jobs or min(2, os.cpu_count() or 1)
+    """Run the demo: ``seed`` a non-negative integer, ``jobs`` a positive one (``None``: 2, or 1 on one core)."""
+    seed = _validate.seed(seed)
+    jobs = min(2, os.cpu_count() or 1) if jobs is None else _validate.positive_int(jobs, "jobs")
+    try:  # the ticket is saved and reloaded in a temporary directory: check there is one first
+        check_output_path(tempfile.gettempdir(), kind="directory")
+    except FileNotFoundError as exc:  # no usable temporary directory at all
+        raise InvalidInputError(f"no writable temporary directory for the demo's ticket file ({exc})") from None
     target = random_target(DEMO_D, DEMO_WIDTHS, seed=seed, family="gaussian").check()
     print(
         f"Target F: dims {' x '.join(map(str, target.dims))}, {target.parameter_count} weights; Malach et al.'s assumptions hold:"
@@ -98,7 +107,9 @@ def run_demo(*, seed: int = 0, jobs: int | None = None) -> None:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    run_demo(seed=args.seed, jobs=args.jobs)
+    seed = _validate.seed(args.seed, "--seed")
+    jobs = None if args.jobs is None else _validate.positive_int(args.jobs, "--jobs")
+    run_demo(seed=seed, jobs=jobs)
     return 0
 
 

@@ -10,13 +10,16 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from collections.abc import Sequence
 from typing import Any
 
-from stronglth.cli._parser import run_parsed
+from stronglth import _validate
+from stronglth._io import check_output_path
+from stronglth.cli._parser import OneLineParser, run_parsed
 from stronglth.cli._table import columns
-from stronglth.cli._target import add_target_arguments, target_from_args
+from stronglth.cli._target import add_target_arguments, check_target_args, target_from_args
 from stronglth.errors import InvalidInputError
 
 __all__ = ["add_parser", "main"]
@@ -35,8 +38,16 @@ def _cmd_classify(args: argparse.Namespace) -> int:
 
     if args.out is not None and (len(args.density) != 1 or args.dense):
         raise InvalidInputError("--out saves one model: give a single --density and no --dense")
-    if args.out is not None and not args.out.endswith(".pt"):
-        raise InvalidInputError(f"--out must name a .pt file, got {args.out!r}")
+    _validate.seed(args.data_seed, "--data-seed")
+    _validate.non_negative_int(args.limit, "--limit")
+    for width in args.widths:
+        _validate.positive_int(width, "--widths")
+    _validate.positive_float(args.width, "--width")
+    _validate.positive_int(args.epochs, "--epochs")
+    _validate.non_negative_float(args.weight_decay, "--weight-decay")
+    _validate.positive_float(args.dense_lr, "--dense-lr")
+    if args.out is not None:
+        check_output_path(args.out, kind="file", suffix=".pt")
     device = resolve_device(args.device)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -123,7 +134,14 @@ def _cmd_approximate(args: argparse.Namespace) -> int:
 
     from stronglth.baselines.approximation import approximate_target, construction_errors
     from stronglth.baselines.classification import resolve_device
+    from stronglth.verification.sampled import check_samples
 
+    for k in args.block_size:
+        _validate.positive_int(k, "--block-size")
+    _validate.positive_int(args.steps, "--steps")
+    check_samples(args.samples, "--samples")
+    _validate.positive_float(args.eps, "--eps")
+    check_target_args(args)
     device = resolve_device(args.device)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -296,9 +314,12 @@ def _scale(text: str) -> float | str:
     if text in ("auto", "calibrated"):
         return text
     try:
-        return float(text)
+        value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a number, 'auto' or 'calibrated', got {text!r}") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"expected a finite positive number, 'auto' or 'calibrated', got {text!r}")
+    return value
 
 
 def _run(command, *, lr: float):
@@ -308,6 +329,11 @@ def _run(command, *, lr: float):
         for d in args.density:
             if not 0 < d <= 1:
                 raise InvalidInputError(f"--density is the fraction of weights kept, in (0, 1]; got {d}")
+        _validate.seed(args.seed, "--seed")
+        _validate.non_negative_int(args.threads, "--threads")
+        _validate.positive_float(args.lr, "--lr")
+        _validate.non_negative_float(args.momentum, "--momentum")
+        _validate.positive_int(args.batch_size, "--batch-size")
         return command(args)
 
     return run
@@ -315,8 +341,8 @@ def _run(command, *, lr: float):
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``edge-popup`` alone: ``python -m stronglth.cli.edge_popup classify ...``."""
-    parser = argparse.ArgumentParser(prog="stronglth")
-    add_parser(parser.add_subparsers(dest="command", required=True))
+    parser = OneLineParser(prog="stronglth")
+    add_parser(parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser))
     return run_parsed(parser.parse_args(["edge-popup", *(sys.argv[1:] if argv is None else argv)]))
 
 

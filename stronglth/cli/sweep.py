@@ -8,7 +8,8 @@ NAME is an experiment of :data:`stronglth.experiments.EXPERIMENTS` (``stronglth 
 
 :func:`add_parser` registers both commands on the subparsers of ``stronglth``'s parser; every
 handler raises :class:`~stronglth.errors.StrongLTHError` on bad input (the command prints one
-line and exits 2).
+line and exits 2), and checks its output directory (:func:`stronglth._io.check_output_path`) before
+computing anything.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from stronglth import sweep
+from stronglth import _validate, sweep
+from stronglth._io import check_output_path
 from stronglth.errors import InvalidInputError
 from stronglth.experiments import EXPERIMENTS, get_experiment
 
@@ -26,11 +28,22 @@ DEFAULT_OUT = "experiments/results"
 DEFAULT_OUT_FULL = "experiments/results-full"
 
 
+def _existing_directory(path: str, what: str = "directory") -> Path:
+    """``Path(path)`` if it is an existing directory, else an InvalidInputError saying what it is."""
+    directory = Path(path)
+    if directory.is_dir():
+        return directory
+    if directory.exists():
+        raise InvalidInputError(f"{directory}: not a directory (a {what} is needed here)")
+    raise InvalidInputError(f"{directory}: no such directory")
+
+
 def _cmd_sweep(args: argparse.Namespace) -> int:
-    if args.jobs < 1:
-        raise InvalidInputError(f"--jobs must be a positive integer, got {args.jobs}")
+    _validate.positive_int(args.jobs, "--jobs")
     shard = sweep.parse_shard(args.shard)
     out = args.out if args.out is not None else (DEFAULT_OUT_FULL if args.full else DEFAULT_OUT)
+    check_output_path(out, kind="directory")
+    check_output_path(Path(out) / args.experiment, kind="directory")
     summary = sweep.run(
         get_experiment(args.experiment),
         out=out,
@@ -54,6 +67,9 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def _cmd_merge(args: argparse.Namespace) -> int:
+    for source in args.dirs:
+        _existing_directory(source, "sweep output directory")
+    check_output_path(args.out if args.out is not None else args.dirs[0], kind="directory")
     summary = sweep.merge(args.dirs, args.out, write_report=not args.no_report, experiments=EXPERIMENTS)
     for name in sorted(summary.total):
         print(
@@ -71,7 +87,8 @@ def _cmd_merge(args: argparse.Namespace) -> int:
 
 
 def _cmd_plot(args: argparse.Namespace) -> int:
-    root = Path(args.dir)
+    root = _existing_directory(args.dir, "sweep output directory")
+    check_output_path(root, kind="directory")
     directories = sweep.experiment_dirs(root)
     if not directories:
         raise InvalidInputError(f"{root}: no sweep results here (expected <experiment>/results.jsonl)")

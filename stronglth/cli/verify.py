@@ -7,10 +7,13 @@ import json
 import time
 from typing import Any
 
+from stronglth import _validate
+from stronglth._io import check_input_file
 from stronglth.cli._table import table
 from stronglth.errors import InvalidInputError
 from stronglth.ticket import Ticket
 from stronglth.verification import VerificationReport, verify
+from stronglth.verification.sampled import check_samples
 
 __all__ = ["add_parser", "report_rows"]
 
@@ -48,7 +51,10 @@ def report_rows(report: VerificationReport, *, samples: int) -> list[tuple[str, 
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:
-    ticket = Ticket.load(args.ticket)
+    check_samples(args.samples, "--samples")
+    _validate.seed(args.seed, "--seed")
+    _validate.positive_float(args.time_limit, "--time-limit")
+    ticket = Ticket.load(check_input_file(args.ticket, what="ticket file"))
     if ticket.target is None:
         raise InvalidInputError(f"{args.ticket} stores no target to verify against")
     start = time.perf_counter()

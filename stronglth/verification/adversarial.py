@@ -1,5 +1,9 @@
 """The adversarial error: projected gradient ascent on the unit sphere, a lower bound (docs/theory.md §6),
-in ``norm="l2"`` (default) or ``"linf"``."""
+in ``norm="l2"`` (default) or ``"linf"``.
+
+The ``n`` sampled points that choose the starts are drawn and evaluated block by block (as in
+:mod:`~stronglth.verification.sampled`), so memory stays bounded for any ``n``.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +11,24 @@ from typing import Any
 
 import numpy as np
 
+from stronglth import _validate
+from stronglth.errors import TooLargeError
 from stronglth.relu import ReLUNetwork
 from stronglth.verification._common import check_norm, network_pair, output_errors
-from stronglth.verification.sampled import sampled_error, unit_sphere_points
+from stronglth.verification.sampled import BATCH_BYTES, batch_rows, check_samples, draw_blocks
 
-__all__ = ["adversarial_error", "adversarial_search", "input_vjp"]
+__all__ = ["adversarial_error", "adversarial_search", "input_vjp", "MAX_START_BYTES", "RANKED_SAMPLES"]
+
+MAX_START_BYTES = 2**30
+"""The most memory (``starts`` points of the widest layer, float64) the starts of the ascent may take."""
+
+RANKED_SAMPLES = BATCH_BYTES // 8
+"""Up to this many samples (2**23), every error is kept and the starts are the first ``starts`` of
+``numpy.argsort(errors)[::-1]``; beyond it the best ``starts`` are kept as the blocks go (equal errors
+ranked by index), so that memory stays bounded."""
+
+_CHECKPOINTS = 4096
+"""At most this many saved generator states, to redraw the blocks that hold the chosen starts."""
 
 
 def input_vjp(net: ReLUNetwork, x: np.ndarray, cotangent: np.ndarray) -> np.ndarray:
@@ -51,25 +68,64 @@ def adversarial_error(
     return value, point
 
 
-def adversarial_search(
-    net: Any, target: Any, *, n: int = 100_000, starts: int = 32, steps: int = 300, seed: int = 0, norm: str = "l2"
-) -> tuple[float, np.ndarray, np.ndarray]:
-    """Multi-start projected gradient ascent of ``||net - target||`` (in ``norm``) on the unit sphere.
+def _ranked_starts(
+    f: ReLUNetwork, g: ReLUNetwork, n: int, seed: int, starts: int, norm: str
+) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
+    """The sampled error and its point (those of :func:`~stronglth.verification.sampled.sampled_error`),
+    and the ``starts`` sampled points of largest error with their errors, best first."""
+    rows = batch_rows(f, g)
+    best, where = -1.0, np.zeros(f.d)
+    rng = np.random.default_rng(seed)
+    if n <= RANKED_SAMPLES:
+        errors = np.empty(n)
+        checkpoints: list[Any] = []
+        blocks = -(-n // rows)
+        every = -(-blocks // _CHECKPOINTS)  # a checkpoint every `every` blocks: at most _CHECKPOINTS of them
+        for _, start, points in draw_blocks(rng, f.d, n, rows, checkpoints=checkpoints, every=every):
+            gap = errors[start : start + len(points)] = output_errors(f, g, points, norm)
+            i = int(np.argmax(gap))
+            if gap[i] > best:
+                best, where = float(gap[i]), points[i].copy()
+        order = np.argsort(errors)[::-1][:starts]
+        return best, where, _redraw(rng, f.d, n, rows, order, checkpoints, every), errors[order]
+    values, indices, x = np.empty(0), np.empty(0, dtype=np.int64), np.empty((0, f.d))
+    for _, start, points in draw_blocks(rng, f.d, n, rows):
+        gap = output_errors(f, g, points, norm)
+        i = int(np.argmax(gap))
+        if gap[i] > best:
+            best, where = float(gap[i]), points[i].copy()
+        top = np.argpartition(-gap, starts - 1)[:starts] if starts < len(gap) else np.arange(len(gap))
+        values, indices = np.concatenate([values, gap[top]]), np.concatenate([indices, start + top])
+        x = np.concatenate([x, points[top]])
+        keep = np.lexsort((indices, -values))[:starts]
+        values, indices, x = values[keep], indices[keep], x[keep]
+    return best, where, x, values
 
-    Returns the best value, its point and the final points of all starts (local maxima): a lower
-    bound on the sup error over the ball, attained at the point (docs/theory.md §6). Starts from the
-    ``starts`` best of ``n`` sampled points; each step moves along the tangential part of the
-    gradient of the norm (the worst output for ``linf``; by homogeneity the radial part is the value
-    itself), projects back to the sphere, and adapts its step size per start (grow on success, halve
-    on failure). Never worse than the sampled estimate, which it starts from.
-    """
-    norm = check_norm(norm)
-    f, g = network_pair(net, target)
-    best, _ = sampled_error(f, g, n=n, seed=seed, norm=norm)
-    points = unit_sphere_points(f.dims[0], n, seed=seed)
-    errors = output_errors(f, g, points, norm)
-    order = np.argsort(errors)[::-1][: max(1, starts)]
-    x, value = points[order], errors[order]
+
+def _redraw(
+    rng: np.random.Generator, d: int, n: int, rows: int, order: np.ndarray, checkpoints: list[Any], every: int
+) -> np.ndarray:
+    """The sampled points ``order`` (indices), redrawn from the checkpoints of the generator: only
+    the blocks that hold them (and the blocks between a checkpoint and them) are drawn again."""
+    x = np.empty((len(order), d))
+    redraw: np.random.Generator | None = None
+    cursor = -1
+    for b in np.unique(order // rows).tolist():
+        if redraw is None or not (b - b % every <= cursor <= b):
+            redraw = np.random.Generator(type(rng.bit_generator)())
+            redraw.bit_generator.state = checkpoints[b // every]
+            cursor = b - b % every
+        for block, start, points in draw_blocks(redraw, d, n, rows, first=cursor):
+            if block == b:
+                inside = (order >= start) & (order < start + len(points))
+                x[inside] = points[order[inside] - start]
+                break
+        cursor = b + 1
+    return x
+
+
+def _ascend(f: ReLUNetwork, g: ReLUNetwork, x: np.ndarray, value: np.ndarray, steps: int, norm: str) -> None:
+    """Projected gradient ascent of the rows of ``x`` (errors ``value``), in place."""
     step = np.full(x.shape[0], 0.05)
     for _ in range(steps):
         cotangent = _ascent_direction(f.forward(x) - g.forward(x), norm)
@@ -85,8 +141,41 @@ def adversarial_search(
         step = np.where(better, np.minimum(step * 1.5, 0.5), step * 0.5)
         if np.all(step < 1e-12):
             break
+
+
+def adversarial_search(
+    net: Any, target: Any, *, n: int = 100_000, starts: int = 32, steps: int = 300, seed: int = 0, norm: str = "l2"
+) -> tuple[float, np.ndarray, np.ndarray]:
+    """Multi-start projected gradient ascent of ``||net - target||`` (in ``norm``) on the unit sphere.
+
+    Returns the best value, its point and the final points of all starts (local maxima): a lower
+    bound on the sup error over the ball, attained at the point (docs/theory.md §6). Starts from the
+    ``starts`` best of ``n`` sampled points; each step moves along the tangential part of the
+    gradient of the norm (the worst output for ``linf``; by homogeneity the radial part is the value
+    itself), projects back to the sphere, and adapts its step size per start (grow on success, halve
+    on failure). Never worse than the sampled estimate, which it starts from.
+
+    ``n`` (at most :data:`~stronglth.verification.sampled.MAX_SAMPLES`) and ``starts`` are positive
+    integers, ``steps`` a non-negative one; the sampled points are evaluated in blocks (bounded
+    memory), the starts ascend in blocks of the same budget.
+    """
+    norm = check_norm(norm)
+    f, g = network_pair(net, target)
+    n, seed = check_samples(n), _validate.seed(seed)
+    starts = min(_validate.positive_int(starts, "starts"), n)
+    steps = _validate.non_negative_int(steps, "steps")
+    widest = max(max(f.dims), max(g.dims))
+    if starts * widest * 8 > MAX_START_BYTES:
+        raise TooLargeError(
+            f"starts={starts:,} points of width {widest:,} take {starts * widest * 8:,} bytes,"
+            f" more than the limit of {MAX_START_BYTES:,} (MAX_START_BYTES); ask for fewer starts"
+        )
+    best, where, x, value = _ranked_starts(f, g, n, seed, starts, norm)
+    chunk = batch_rows(f, g)
+    for begin in range(0, len(x), chunk):
+        block, block_value = x[begin : begin + chunk], value[begin : begin + chunk]
+        _ascend(f, g, block, block_value, steps, norm)  # views: x and value are updated in place
     i = int(np.argmax(value))
     if value[i] >= best:
         return float(value[i]), x[i], x
-    best, where = sampled_error(f, g, n=n, seed=seed, norm=norm)
     return best, where, x

@@ -164,3 +164,98 @@ def test_bad_input():
         sup_error(a, a, method="certified")
     with pytest.raises(InvalidInputError, match="cannot verify"):
         sampled_error("net", a)
+
+
+# -- sampled points in blocks: the same points, bounded memory (the reliability issue) -------------
+
+
+def one_shot_sphere_points(d: int, n: int, seed: int) -> np.ndarray:
+    """The points as they were drawn before blocks: one draw of shape (n, d), then normalised."""
+    x = np.random.default_rng(seed).standard_normal((n, d))
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return x / norms
+
+
+@pytest.mark.parametrize("d, n, rows", [(1, 10, 3), (3, 1000, 7), (5, 4096, 64), (17, 3001, 1000), (2, 5, 5), (4, 9, 100)])
+def test_points_in_blocks_are_the_one_shot_draw_bit_for_bit(d, n, rows):
+    from stronglth.verification.sampled import sphere_point_batches
+
+    blocks = list(sphere_point_batches(d, n, seed=11, rows=rows))
+    assert [start for start, _ in blocks] == list(range(0, n, rows))
+    assert all(len(block) <= rows for _, block in blocks)
+    expected = one_shot_sphere_points(d, n, 11)
+    assert np.array_equal(np.concatenate([block for _, block in blocks]), expected)
+    assert np.array_equal(unit_sphere_points(d, n, seed=11), expected)
+
+
+def old_adversarial_search(f, g, *, n, starts, steps, seed, norm="l2"):
+    """adversarial_search as it was, with every point in memory at once: the reference."""
+    from stronglth.verification._common import output_errors
+    from stronglth.verification.adversarial import _ascend
+
+    points = one_shot_sphere_points(f.d, n, seed)
+    errors = output_errors(f, g, points, norm)
+    best = float(errors.max())
+    order = np.argsort(errors)[::-1][: max(1, starts)]
+    x, value = points[order], errors[order]
+    _ascend(f, g, x, value, steps, norm)
+    i = int(np.argmax(value))
+    return (float(value[i]), x[i], x) if value[i] >= best else (best, points[int(np.argmax(errors))], x)
+
+
+def random_pair(dims, seed):
+    r = np.random.default_rng(seed)
+    make = lambda: ReLUNetwork([r.standard_normal((o, i)) / np.sqrt(i) for i, o in zip(dims[:-1], dims[1:], strict=True)])  # noqa: E731
+    return make(), make()
+
+
+@pytest.mark.parametrize("budget", [None, 8 * 30 * 64, 8 * 30 * 192])
+@pytest.mark.parametrize("norm", ["l2", "linf"])
+def test_sampled_and_adversarial_errors_do_not_depend_on_the_blocks(monkeypatch, budget, norm):
+    """Bit for bit as with every point at once, for blocks of 65,536 (the default here), 64 or 192 rows.
+    (Blocks are a multiple of 64 rows unless a layer is wider than 131,072: BLAS groups rows, and a
+    row's last bits depend on its group, so a block of 1 row may differ from one large product.)"""
+    import stronglth.verification.adversarial as adversarial
+    import stronglth.verification.sampled as sampled
+    from stronglth.verification._common import output_errors
+
+    f, g = random_pair((5, 30, 3), 2)
+    if budget is not None:
+        monkeypatch.setattr(sampled, "BATCH_BYTES", budget)
+    errors = output_errors(f, g, one_shot_sphere_points(5, 3000, 4), norm)
+    value, point = sampled_error(f, g, n=3000, seed=4, norm=norm)
+    assert value == errors.max() and np.array_equal(point, one_shot_sphere_points(5, 3000, 4)[np.argmax(errors)])
+    reference = old_adversarial_search(f, g, n=3000, starts=8, steps=30, seed=4, norm=norm)
+    found = adversarial.adversarial_search(f, g, n=3000, starts=8, steps=30, seed=4, norm=norm)
+    assert found[0] == reference[0] and np.array_equal(found[1], reference[1]) and np.array_equal(found[2], reference[2])
+
+
+def test_adversarial_starts_are_the_same_ranked_or_streamed_and_redrawn_from_any_checkpoint(monkeypatch):
+    import stronglth.verification.adversarial as adversarial
+    import stronglth.verification.sampled as sampled
+
+    f, g = random_pair((4, 20, 2), 5)
+    monkeypatch.setattr(sampled, "BATCH_BYTES", 8 * 20 * 64)  # blocks of 64 rows
+    reference = adversarial.adversarial_search(f, g, n=5000, starts=12, steps=20, seed=1)
+    for checkpoints in (1, 3):  # the blocks redrawn from few saved generator states
+        monkeypatch.setattr(adversarial, "_CHECKPOINTS", checkpoints)
+        again = adversarial.adversarial_search(f, g, n=5000, starts=12, steps=20, seed=1)
+        assert again[0] == reference[0] and np.array_equal(again[2], reference[2])
+    monkeypatch.setattr(adversarial, "RANKED_SAMPLES", 100)  # beyond it: the best starts kept block by block
+    streamed = adversarial.adversarial_search(f, g, n=5000, starts=12, steps=20, seed=1)
+    assert streamed[0] == reference[0] and np.array_equal(streamed[2], reference[2])
+
+
+def test_verify_of_a_wide_input_stays_in_bounded_memory():
+    """d = 2000 and 100,000 samples: 1.6 GB as one array of points; in blocks, a few times 64 MiB."""
+    import tracemalloc
+
+    f, g = random_target(2000, [3, 1], seed=0), random_target(2000, [3, 1], seed=1)
+    tracemalloc.start()
+    try:
+        report = verify(f, g, samples=100_000)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert report.nested and peak < 400 * 2**20, f"peak {peak / 2**20:.0f} MiB"
