@@ -72,7 +72,7 @@ def merge(
     for name in sorted(incoming):
         directory = destination / name
         with ResultWriter(directory / RESULTS) as writer:
-            have = {row.hash: row for row in read_rows(directory / RESULTS)}
+            have = {row.hash: row for row in writer.rows}  # read (and validated) under its lock
             count = 0
             for row in incoming[name]:
                 kept = have.get(row.hash)

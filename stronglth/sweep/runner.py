@@ -13,13 +13,15 @@ import os
 import re
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, overload
 
 from stronglth._version import __version__
+from stronglth._workers import process_pool, resolve_jobs
 from stronglth.errors import CellFailed, InvalidInputError, StrongLTHError
 from stronglth.sweep.config import canonical_json, config_hash, plain
 from stronglth.sweep.experiment import Experiment
@@ -113,9 +115,11 @@ def run(
 ) -> RunSummary:
     """Compute every cell of ``experiment``'s grid (or of ``configs``) not yet in ``out/<name>/``.
 
-    ``jobs > 1`` runs cells in a process pool; ``shard="i/N"`` runs only that shard and writes its
-    own file. Rows are written as cells finish (flushed and fsync'd). An interruption (Ctrl-C,
-    SIGKILL) loses at most the cells in flight; rerunning the same call resumes. After an unsharded
+    ``jobs > 1`` runs cells in a process pool (at most one worker per CPU: more is capped with a
+    line on stderr); ``shard="i/N"`` runs only that shard and writes its own file. Rows are written
+    as cells finish (flushed and fsync'd). An interruption (Ctrl-C, SIGTERM, SIGKILL) loses at most
+    the cells in flight: Ctrl-C stops the workers at once and re-raises ``KeyboardInterrupt``, and
+    workers never outlive the run; rerunning the same call resumes. After an unsharded
     run the report is regenerated from all rows (``write_report=False`` to skip it), and so is the
     index ``out/README.md``, whose sections take their descriptions and order from ``experiments``
     (default: this experiment alone; the CLI passes :data:`stronglth.experiments.EXPERIMENTS`).
@@ -127,8 +131,7 @@ def run(
             f"run() takes an Experiment, got {type(experiment).__name__}; look names up with stronglth.experiments.get_experiment"
         )
     exp = experiment
-    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
-        raise InvalidInputError(f"jobs must be a positive integer, got {jobs!r}")
+    jobs = resolve_jobs(jobs)
     shard = parse_shard(shard)
     started = time.perf_counter()
     grid = list(exp.grid(bool(full)) if configs is None else configs)
@@ -141,7 +144,10 @@ def run(
         unique.setdefault(config_hash(config), config)
     cells = shard_cells(list(unique.items()), shard)
     directory = Path(out) / exp.name
-    directory.mkdir(parents=True, exist_ok=True)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InvalidInputError(f"{directory}: cannot make the results directory ({exc.strerror or exc})") from None
     path = directory / results_filename(shard)
     with ResultWriter(path) as writer:
         done = set(load_rows(directory, experiment=exp.name))
@@ -172,45 +178,50 @@ def run(
     return RunSummary(exp.name, directory, path, len(cells), skipped, computed, time.perf_counter() - started, files)
 
 
-def _close_inherited(fd: int) -> None:
+def _close_inherited(fd: int, device: int, inode: int) -> None:
+    """In each worker: close its copy of the parent's locked results file, if it has one (``fork``);
+    under another start method the same number may be another file, which is left alone."""
     try:
+        st = os.fstat(fd)
+    except OSError:
+        return
+    if (st.st_dev, st.st_ino) == (device, inode):
         os.close(fd)
-    except OSError:  # not inherited (a start method other than fork)
-        pass
 
 
 def _run_pool(exp: Experiment, todo: list[tuple[str, Any]], jobs: int, writer: ResultWriter, bar: Any) -> int:
     """Cells in a process pool; the parent alone writes, each row as its cell finishes. At most
-    ``2 * jobs`` cells are submitted ahead, so an interruption abandons little work."""
+    ``2 * jobs`` cells are submitted ahead, so an interruption abandons little work. On any exception
+    (Ctrl-C, a failed cell, a full disk) the pool is terminated, running cells included, before it
+    propagates: the rows written so far stay, each fsync'd."""
     computed = 0
     pending: dict[Any, tuple[str, Any]] = {}
     queue = iter(todo)
     # Workers are forked while the parent holds the results file's lock: each closes its inherited
     # descriptor first, so that the lock dies with the parent and never with a straggling worker.
-    pool = ProcessPoolExecutor(max_workers=jobs, initializer=_close_inherited, initargs=(writer.fileno(),))
-    try:
+    st = os.fstat(writer.fileno())
+    with process_pool(jobs, initializer=_close_inherited, initargs=(writer.fileno(), st.st_dev, st.st_ino)) as pool:
         while True:
             while len(pending) < 2 * jobs:
                 item = next(queue, None)
                 if item is None:
                     break
-                pending[pool.submit(_execute, exp.cell, item[1])] = item
+                try:
+                    pending[pool.submit(_execute, exp.cell, item[1])] = item
+                except BrokenProcessPool as exc:  # a worker died (out of memory?), noticed before its cell's future
+                    raise CellFailed(
+                        f"a worker process died: {exc}; the {computed} row(s) finished are saved, rerun to resume"
+                    ) from exc
             if not pending:
                 break
             finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for future in finished:  # in submission order among those finished together
+            for future in [f for f in pending if f in finished]:  # in submission order among those finished together
                 digest, config = pending.pop(future)
                 try:
                     result, seconds = future.result()
-                except StrongLTHError as exc:
+                except (StrongLTHError, BrokenProcessPool) as exc:  # BrokenProcessPool: a worker killed (out of memory?)
                     raise _failed(config, digest, exc, computed) from exc
                 writer.append(_make_row(exp, config, digest, result, seconds))
                 computed += 1
                 bar.update(1)
-    except BaseException:
-        for future in pending:
-            future.cancel()
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    pool.shutdown(wait=True)
     return computed

@@ -4,7 +4,9 @@ shard + merge, the process pool, and the `stronglth sweep` / `stronglth plot` co
 from __future__ import annotations
 
 import argparse
+import errno
 import json
+import multiprocessing
 import os
 import signal
 import subprocess
@@ -20,6 +22,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from stronglth import sweep
+from stronglth._workers import available_cpus
 from stronglth.errors import CellFailed, InvalidInputError, StrongLTHError
 from stronglth.experiments import EXPERIMENTS, get_experiment
 from stronglth.experiments.depth import DepthCell
@@ -175,6 +178,129 @@ def test_rows_round_trip_and_load_rows_deduplicates(tmp_path):
     assert all(loaded[r.hash] == r for r in rows)
 
 
+# -- the store refuses unsafe files, and survives a full disk -------------------------------------------------
+
+
+def refusals(path: Path) -> list[str]:
+    """The messages of the writer and of the reader on ``path``: both must refuse it."""
+    messages = []
+    for open_it in (sweep.ResultWriter, sweep.read_rows):
+        with pytest.raises(InvalidInputError) as info:
+            open_it(path)
+        assert str(path) in str(info.value), "the message names the file"
+        messages.append(str(info.value))
+    return messages
+
+
+@pytest.mark.parametrize("target", ["a torn text file", "a results file", "nothing"])
+def test_a_symlinked_results_file_is_refused_and_its_target_untouched(tmp_path, target):
+    rows = toy_rows(2)
+    victim = tmp_path / "elsewhere.txt"
+    if target == "a torn text file":  # the writer used to cut this at its last newline, following the link
+        victim.write_bytes(b"precious line\nno newline at the end")
+    elif target == "a results file":
+        victim.write_bytes("".join(r.to_json() + "\n" for r in rows).encode() + rows[1].to_json().encode()[:20])
+    link = tmp_path / "toy" / "results.jsonl"
+    link.parent.mkdir()
+    link.symlink_to(victim)
+    before = victim.read_bytes() if victim.exists() else None
+    assert all("symbolic link" in m for m in refusals(link))
+    with pytest.raises(InvalidInputError, match="symbolic link"):
+        sweep.run(get_experiment("toy"), out=tmp_path, configs=[ToyCell(seed=0)], progress=False)
+    assert (victim.read_bytes() if victim.exists() else None) == before, "the target is untouched"
+    assert link.is_symlink()
+
+
+@pytest.mark.parametrize("kind", ["directory", "fifo"])
+def test_a_results_file_that_is_not_a_regular_file_is_refused(tmp_path, kind):
+    path = tmp_path / "results.jsonl"
+    if kind == "directory":
+        path.mkdir()
+    else:
+        if not hasattr(os, "mkfifo"):
+            pytest.skip("no FIFOs here")
+        os.mkfifo(path)  # opening it the old way would block forever
+    assert all("not a regular file" in m for m in refusals(path))
+    with pytest.raises(InvalidInputError, match="not a regular file"):
+        sweep.load_rows(tmp_path)
+    assert path.is_dir() if kind == "directory" else path.is_fifo()
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"this is not json\nnor this\n",  # garbage, then a torn row: cutting it would change a file that is not ours
+        b"",  # no complete line, and a last line that is not the start of a row
+    ],
+    ids=["garbage lines", "garbage tail"],
+)
+def test_a_file_that_is_not_rows_is_refused_and_left_as_it_is(tmp_path, content):
+    path = tmp_path / "results.jsonl"
+    good = toy_rows(2)
+    data = content + (good[0].to_json().encode()[:30] if content else good[0].to_json().encode() + b"\n" + b"garbage")
+    path.write_bytes(data)
+    messages = refusals(path)
+    assert all(("line 1" if content else "line 2") in m for m in messages)
+    assert path.read_bytes() == data, "nothing was cut or appended"
+
+
+def test_a_torn_tail_of_zero_bytes_is_cut_like_a_torn_row(tmp_path):
+    """A power loss can leave the file extended with zeros where the last row was being written."""
+    path = tmp_path / "results.jsonl"
+    rows = toy_rows(2)
+    whole = "".join(r.to_json() + "\n" for r in rows).encode()
+    for tail in (b"\0" * 64, rows[0].to_json().encode()[:25] + b"\0" * 7):
+        path.write_bytes(whole + tail)
+        assert [r.hash for r in sweep.read_rows(path)] == [r.hash for r in rows]
+        with sweep.ResultWriter(path) as w:
+            assert path.read_bytes() == whole and w.rows == rows
+
+
+def full_disk(monkeypatch, fd: int, where: str) -> None:
+    """Make the disk behind ``fd`` full: ``write`` writes half of its first call then fails, or
+    ``fsync`` fails after a complete write."""
+    real_write, real_fsync = os.write, os.fsync
+    calls = []
+
+    def write(to, data):
+        if to != fd:
+            return real_write(to, data)
+        calls.append(len(data))
+        if where == "write" and len(calls) == 1:
+            return real_write(to, bytes(data[: len(data) // 2]))  # a partial write, then ENOSPC
+        if where == "write":
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real_write(to, data)
+
+    def fsync(to):
+        if to == fd and where == "fsync" and calls:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real_fsync(to)
+
+    monkeypatch.setattr(os, "write", write)
+    monkeypatch.setattr(os, "fsync", fsync)
+
+
+@pytest.mark.parametrize("where", ["write", "fsync"])
+def test_a_full_disk_mid_row_is_a_package_error_and_the_file_ends_at_a_row(tmp_path, monkeypatch, where):
+    path = tmp_path / "results.jsonl"
+    rows = toy_rows(3)
+    with sweep.ResultWriter(path) as w:
+        w.append(rows[0])
+        whole = path.read_bytes()
+        full_disk(monkeypatch, w.fileno(), where)
+        with pytest.raises(InvalidInputError) as info:
+            w.append(rows[1])
+        assert str(path) in str(info.value) and "No space left on device" in str(info.value)
+        assert "last complete row" in str(info.value)
+        assert path.read_bytes() == whole, "the partial row is cut off again"
+        monkeypatch.undo()  # room again: the same writer goes on
+        w.append(rows[1])
+    with sweep.ResultWriter(path) as w:
+        w.append(rows[2])
+    assert sweep.read_rows(path) == rows
+
+
 # -- running: resume after SIGKILL, pool, shards ------------------------------------------------------------------
 
 N_CELLS = 80
@@ -236,6 +362,34 @@ def test_a_sweep_killed_by_sigkill_resumes_to_exactly_the_uninterrupted_rows(tmp
     assert after[: len(before)] == before, "append-only: rows written before the kill are untouched"
     hashes = [row["hash"] for row in after]
     assert len(hashes) == len(set(hashes)) == N_CELLS, "no duplicates"
+    assert results_of(tmp_path) == uninterrupted
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_full_disk_during_a_sweep_is_one_error_and_the_rerun_resumes(tmp_path, monkeypatch, uninterrupted, jobs):
+    """The 26th row meets a full disk half-way: the sweep stops with a package error, the file holds
+    the 25 rows before it, and a rerun with room again ends with the uninterrupted run's rows."""
+    real_write = os.write
+    state: dict[str, int] = {"rows": 0}
+
+    def write(fd, data):
+        if fd == state.get("full"):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        if bytes(data[:10]) == b'{"config":':  # a row (only the parent writes rows)
+            state["rows"] += 1
+            if state["rows"] == 26:
+                state["full"] = fd
+                return real_write(fd, bytes(data[: len(data) // 2]))
+        return real_write(fd, data)
+
+    monkeypatch.setattr(os, "write", write)
+    with pytest.raises(InvalidInputError, match="No space left on device"):
+        sweep.run(get_experiment("toy"), out=tmp_path, jobs=jobs, configs=configs(), progress=False)
+    monkeypatch.undo()
+    results = tmp_path / "toy" / "results.jsonl"
+    assert results.read_bytes().endswith(b"\n") and len(lines_of(results)) == 25
+    summary = sweep.run(get_experiment("toy"), out=tmp_path, jobs=jobs, configs=configs(), progress=False)
+    assert (summary.skipped, summary.computed) == (25, N_CELLS - 25)
     assert results_of(tmp_path) == uninterrupted
 
 
@@ -307,6 +461,23 @@ def test_a_failing_cell_keeps_the_finished_rows(tmp_path):
     with pytest.raises(CellFailed, match="seed 3 is broken.*3 row"):
         sweep.run(exp, out=tmp_path, progress=False)
     assert sorted(r.config["seed"] for r in sweep.load_rows(tmp_path / "test-broken").values()) == [0, 1, 2]
+
+
+def dying_cell(config: BrokenCell) -> dict:
+    if config.seed == 3:
+        if multiprocessing.parent_process() is None:  # never the test process itself
+            raise InvalidInputError("dying_cell runs in worker processes only")
+        os.kill(os.getpid(), signal.SIGKILL)  # a worker killed mid-cell (the OOM killer, say)
+    return {"seed": config.seed}
+
+
+@pytest.mark.skipif(available_cpus() < 2, reason="jobs=2 runs serially on one CPU")
+def test_a_worker_killed_mid_cell_is_one_package_error_and_keeps_the_finished_rows(tmp_path):
+    exp = sweep.Experiment("test-dying", BrokenCell, lambda full: [BrokenCell(seed=s) for s in range(8)], dying_cell, hidden=True)
+    with pytest.raises(CellFailed, match="terminated abruptly.*rerun to resume"):
+        sweep.run(exp, out=tmp_path, jobs=2, progress=False)
+    seeds = sorted(r.config["seed"] for r in sweep.load_rows(tmp_path / "test-dying").values())
+    assert 3 not in seeds and len(seeds) == len(set(seeds)) and set(seeds) <= set(range(8))
 
 
 def test_unknown_experiment_and_bad_arguments():
