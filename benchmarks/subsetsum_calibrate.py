@@ -40,7 +40,7 @@ CONFIGS = [
 
 def least_block_sizes(target, etas, seed: int, k_max: int = 96) -> list[int]:
     """Per layer, the first ``k >= 1`` at which every event succeeds (layer ``i`` of G depends on ``k_i`` only)."""
-    from stronglth.constructions.subsetsum.network import _Options, _run_layer
+    from stronglth.constructions.subsetsum.layer import LayerOptions, solve_layer_events
     from stronglth.constructions.subsetsum.solver import MAX_K
     from stronglth.random_network import RandomNetwork
 
@@ -48,7 +48,7 @@ def least_block_sizes(target, etas, seed: int, k_max: int = 96) -> list[int]:
     for i, (w, eta) in enumerate(zip(target.weights, etas, strict=False), start=1):
         for k in range(1, k_max + 1):
             network = RandomNetwork.for_target(target, [k] * target.depth, seed=seed)
-            layer = _run_layer(network, i, w, k, _Options(eta, i == 1, None, MAX_K, stop_on_failure=True))
+            layer = solve_layer_events(network, i, w, k, LayerOptions(eta, i == 1, None, MAX_K, stop_on_failure=True))
             if layer.failed_events == 0:
                 break
         out.append(k)
@@ -58,7 +58,7 @@ def least_block_sizes(target, etas, seed: int, k_max: int = 96) -> list[int]:
 def main(argv=None) -> dict:
     from benchmarks._record import write_record
     from stronglth import bounds, random_target
-    from stronglth.constructions.subsetsum.network import AUTO_CONSTANT
+    from stronglth.constructions.subsetsum.auto import AUTO_CONSTANT
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=5)

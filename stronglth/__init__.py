@@ -11,7 +11,7 @@ The public API is re-exported here explicitly; everything else is internal.
 
 from stronglth import bounds
 from stronglth._version import __version__
-from stronglth.constructions import METHODS, construct
+from stronglth.constructions import METHODS, ConstructionPlan, construct, plan
 from stronglth.errors import (
     AssumptionError,
     CellFailed,
@@ -34,6 +34,8 @@ __all__ = [
     "__version__",
     "bounds",
     "construct",
+    "plan",
+    "ConstructionPlan",
     "METHODS",
     "GENERATOR",
     "TICKET_FORMAT",

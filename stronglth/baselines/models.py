@@ -27,6 +27,7 @@ import torch
 from torch import nn
 
 from stronglth import _validate
+from stronglth._io import atomic_write
 from stronglth.baselines.edge_popup import (
     SupermaskConv2d,
     SupermaskLinear,
@@ -322,9 +323,8 @@ def save_model(model: nn.Module, path: str | os.PathLike) -> Path:
         raise InvalidInputError("model has no .config: build it with mlp(), conv_net() or from_random_network()")
     path = Path(path)
     state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save({"format": MODEL_FORMAT, "config": json.dumps(config), "state_dict": state}, tmp)
-    os.replace(tmp, path)
+    with atomic_write(path, "wb") as f:  # the one atomic writer: complete or absent, never partial
+        torch.save({"format": MODEL_FORMAT, "config": json.dumps(config), "state_dict": state}, f)
     return path
 
 

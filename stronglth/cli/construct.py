@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from typing import Any
 
+from stronglth._io import check_output_path
 from stronglth.cli._table import ticket_table
 from stronglth.cli._target import add_target_arguments, target_from_args
-from stronglth.constructions import construct
+from stronglth.constructions import construct, plan
+from stronglth.constructions.planning import DEFAULT_MAX_VALUES, check_plan
 from stronglth.errors import InvalidInputError
 from stronglth.verification import verify
 
@@ -26,17 +29,15 @@ def _parse_block_sizes(text: str):
         ) from None
 
 
-def _cmd_construct(args: argparse.Namespace) -> int:
-    target = target_from_args(args)
-    if args.out is not None and not args.out.endswith(".npz"):
-        raise InvalidInputError(f"--out must name a .npz file, got {args.out!r}")
-    options = dict(
+def _options(args: argparse.Namespace) -> dict[str, Any]:
+    options: dict[str, Any] = dict(
         delta=args.delta,
         seed=args.seed,
         negative_half_everywhere=args.negative_half_everywhere,
         on_failure=args.on_failure,
         jobs=args.jobs,
         progress=None if not args.quiet else False,
+        max_values=args.max_values,
     )
     if args.method == "malach":
         if args.eta is not None:
@@ -46,6 +47,23 @@ def _cmd_construct(args: argparse.Namespace) -> int:
         if args.rule != "best":
             raise InvalidInputError("--rule is for --method malach")
         options.update(eps=args.eps, eta=args.eta, block_sizes=args.block_sizes or "auto")
+    return options
+
+
+def _cmd_construct(args: argparse.Namespace) -> int:
+    if args.out is not None:
+        check_output_path(args.out, kind="file", suffix=".npz")  # before any work, not after it
+    if not args.samples >= 1:
+        raise InvalidInputError(f"--samples must be a positive integer, got {args.samples}")
+    target = target_from_args(args)
+    options = _options(args)
+    the_plan = plan(target, method=args.method, **options)
+    if args.dry_run:
+        print(the_plan.line())
+        return 0
+    check_plan(the_plan, args.max_values)  # the refusal carries the plan: one line
+    # what is about to happen, and its size, before it starts: with the results on stdout, or (--quiet) on stderr
+    print(the_plan.line(), file=sys.stderr if args.quiet else sys.stdout, flush=True)
     start = time.perf_counter()
     ticket = construct(target, method=args.method, **options)
     seconds = time.perf_counter() - start
@@ -54,6 +72,16 @@ def _cmd_construct(args: argparse.Namespace) -> int:
     if args.out is not None:
         print(f"  written to {ticket.save(args.out)}")
     return 0
+
+
+def _max_values(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--max-values must be a number like 1e11 or inf, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"--max-values must be positive, got {text!r}")
+    return value
 
 
 def add_parser(subparsers: Any) -> None:
@@ -78,5 +106,12 @@ def add_parser(subparsers: Any) -> None:
     con.add_argument("--jobs", type=int, default=1, help="processes scanning G in parallel (default 1)")
     con.add_argument("--samples", type=int, default=100_000, help="sphere points for the sampled error (default 100000)")
     con.add_argument("--out", help="write the ticket here (.npz, format stronglth-ticket/1)")
-    con.add_argument("--quiet", action="store_true", help="no progress bar")
+    con.add_argument("--quiet", action="store_true", help="no progress bar (the one-line plan still goes to stderr)")
+    con.add_argument("--dry-run", action="store_true", help="print the plan (G's size, values read, time, memory) and exit")
+    con.add_argument(
+        "--max-values",
+        type=_max_values,
+        default=DEFAULT_MAX_VALUES,
+        help=f"refuse a construction that reads more values of G (default {DEFAULT_MAX_VALUES:.0e}; inf: no limit)",
+    )
     con.set_defaults(run=_cmd_construct)

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -15,15 +14,14 @@ from stronglth.ticket import Ticket
 __all__ = ["stack_layers"]
 
 
-def stack_layers(
-    target: TargetNetwork, network: RandomNetwork, layers: Sequence[Any], meta: dict[str, Any], *, started: float
-) -> Ticket:
+def stack_layers(target: TargetNetwork, network: RandomNetwork, layers: Sequence[Any], meta: dict[str, Any]) -> Ticket:
     """The theorem's last step, shared by the constructions: stack the layers' kept entries
     (``layer.first``, ``layer.second``) into a ticket whose certified error is ``E_l`` of the
     recursion ``E_i = s_i E_{i-1} + c_i (R_{i-1} + E_{i-1})`` with the layers' ``c_i``
-    (``layer.constant``) and the target's spectral norms ``s_i`` (docs/theory.md §3)."""
+    (``layer.constant``) and the target's spectral norms ``s_i`` (docs/theory.md §3). Nothing in the
+    ticket depends on the clock or on the number of processes: the same inputs give the same file."""
     spectral = [n.spectral_norm for n in target.layer_norms()]
     constants = [layer.constant for layer in layers]
     entries = [entry for layer in layers for entry in (layer.first, layer.second)]
-    meta = {**meta, "layer_constants": constants, "spectral_norms": spectral, "seconds": time.perf_counter() - started}
+    meta = {**meta, "layer_constants": constants, "spectral_norms": spectral}
     return Ticket(network, entries, target=target, certified_error=bounds.certified_error(spectral, constants), meta=meta)

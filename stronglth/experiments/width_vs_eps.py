@@ -28,7 +28,7 @@ import numpy as np
 from stronglth import bounds
 from stronglth._io import write_csv, write_text
 from stronglth.constructions import construct
-from stronglth.constructions.subsetsum.network import auto_start
+from stronglth.constructions.subsetsum.auto import auto_start
 from stronglth.constructions.subsetsum.solver import MAX_K
 from stronglth.errors import TicketNotFound
 from stronglth.experiments._common import (

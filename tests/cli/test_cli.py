@@ -143,3 +143,16 @@ def test_audit_recomputes_the_certified_bound_and_refuses_a_smaller_claim(tmp_pa
         np.savez(f, **{**arrays, "meta": np.array(json.dumps(meta))})
     bad = run_cli("audit", str(tmp_path / "claim.npz"))
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "1e-06 is smaller than" in bad.stderr
+
+
+def test_construct_plans_before_it_works(tmp_path):
+    dry = run_cli("construct", "--eps", "1e-9", "--dry-run")  # an 8-hour scan: the plan alone is instant
+    assert dry.returncode == 0 and dry.stdout.startswith("plan: malach (rule best)") and "days with 1 process" in dry.stdout
+    big = run_cli("construct", "--eps", "1e-9", "--quiet")
+    assert big.returncode == 2 and big.stderr.count("\n") == 1 and "plan: " in big.stderr and "--max-values" in big.stderr
+    small = run_cli("construct", "--eps", "0.3", "--quiet", "--samples", "500")
+    assert small.returncode == 0 and small.stderr.startswith("plan: ") and "G parameters" in small.stdout
+    under_a_file = tmp_path / "file"
+    under_a_file.write_text("x")
+    refused = run_cli("construct", "--eps", "0.3", "--out", str(under_a_file / "t.npz"))
+    assert refused.returncode == 2 and refused.stderr.count("\n") == 1 and refused.stdout == ""  # before any work

@@ -9,26 +9,30 @@ lemma on ``M_{2i-1}, M_{2i}``, and the certified a-posteriori bound ``E_l`` from
 
 from __future__ import annotations
 
-import time
+import math
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 from contextlib import ExitStack
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from stronglth import _validate, bounds
+from stronglth._workers import process_pool, resolve_jobs
 from stronglth.constructions._assemble import stack_layers
 from stronglth.constructions.malach.gadget import RULES
-from stronglth.constructions.malach.layer import LayerTicket, approximate_layer
+from stronglth.constructions.malach.layer import CHUNK, PIECE, LayerTicket, approximate_layer
+from stronglth.constructions.planning import DEFAULT_MAX_VALUES, ConstructionPlan, check_max_values, check_plan
 from stronglth.errors import InvalidInputError, TicketNotFound
 from stronglth.random_network import RandomNetwork
 from stronglth.target import TargetNetwork
 from stronglth.ticket import Ticket
 
-__all__ = ["construct_malach", "resolve_block_sizes", "ON_FAILURE"]
+__all__ = ["construct_malach", "plan_malach", "resolve_block_sizes", "ON_FAILURE", "RATES"]
 
 ON_FAILURE = ("raise", "best_effort")
+BASE_MEMORY = 150 * 2**20
+"""The interpreter with numpy and scipy, before the construction allocates anything."""
 PROGRESS_MIN_READS = 50_000_000
 """With ``progress=None``, a progress bar is shown when the construction reads more values than this."""
 
@@ -65,6 +69,99 @@ def resolve_block_sizes(
     return tuple(_validate.positive_int(k, f"block size of layer {i}") for i, k in enumerate(block_sizes, start=1))
 
 
+RATES = {"best": 5e7, "matching": 1.5e8}
+"""Values of G scanned per second and process (2-core machine, benchmarks/malach_stream.py and the
+best rule's 784-50-10 run): the rates behind the plan's time estimate."""
+
+
+@dataclass(frozen=True)
+class _Resolved:
+    eps: float
+    delta: float
+    seed: int
+    rule: str
+    negative_half_everywhere: bool
+    on_failure: str
+    jobs: int
+    block_sizes: tuple[int, ...]
+    etas: tuple[float, ...]
+
+
+def _resolve(
+    target: TargetNetwork,
+    *,
+    eps: float,
+    delta: float,
+    seed: int,
+    block_sizes: str | Sequence[int],
+    rule: str,
+    negative_half_everywhere: bool,
+    on_failure: str,
+    jobs: int,
+) -> _Resolved:
+    """Every argument checked, and the block sizes and tolerances they give (no value of G read)."""
+    if not isinstance(target, TargetNetwork):
+        raise InvalidInputError(f"target must be a TargetNetwork, got {type(target).__name__}")
+    target.check()
+    eps = _validate.positive_float(eps, "eps")
+    delta = _validate.probability(delta, "delta")
+    seed = _validate.seed(seed)
+    rule = _validate.choice(rule, "rule", RULES)
+    negative_half_everywhere = _validate.boolean(negative_half_everywhere, "negative_half_everywhere")
+    on_failure = _validate.choice(on_failure, "on_failure", ON_FAILURE)
+    jobs = resolve_jobs(jobs)
+    ks = resolve_block_sizes(
+        target, block_sizes, eps=eps, delta=delta, rule=rule, negative_half_everywhere=negative_half_everywhere
+    )
+    etas = bounds.per_weight_tolerance(target.dims, eps, negative_half_everywhere=negative_half_everywhere)
+    return _Resolved(eps, delta, seed, rule, negative_half_everywhere, on_failure, jobs, ks, etas)
+
+
+def _plan(target: TargetNetwork, r: _Resolved) -> ConstructionPlan:
+    dims = target.dims
+    widths = (dims[0],) + tuple(w for i, k in enumerate(r.block_sizes, start=1) for w in (dims[i - 1] * k, dims[i]))
+    reads = sum(dims[i - 1] * k * (dims[i] + 1) for i, k in enumerate(r.block_sizes, start=1))
+    pieces = sum(dims[i - 1] * max(1, math.ceil(k / PIECE)) for i, k in enumerate(r.block_sizes, start=1))
+    buffers = r.jobs * CHUNK * (max(dims[1:]) + 2) * 8 * 2
+    parameters = sum(dims[i - 1] * k * (dims[i - 1] + dims[i]) for i, k in enumerate(r.block_sizes, start=1))
+    return ConstructionPlan(
+        method=f"malach (rule {r.rule})",
+        target_dims=dims,
+        block_sizes=r.block_sizes,
+        final=True,
+        widths=widths,
+        parameter_count=parameters,
+        values=reads,
+        rate=RATES[r.rule],
+        jobs=r.jobs,
+        memory=BASE_MEMORY + buffers + 256 * pieces,
+    )
+
+
+def plan_malach(
+    target: TargetNetwork,
+    *,
+    eps: float,
+    delta: float = 0.05,
+    seed: int,
+    block_sizes: str | Sequence[int] = "theorem",
+    rule: str = "best",
+    negative_half_everywhere: bool = False,
+    on_failure: str = "raise",
+    jobs: int = 1,
+    progress: bool | None = None,
+    max_values: int | float = DEFAULT_MAX_VALUES,
+) -> ConstructionPlan:
+    """The plan of :func:`construct_malach` with the same arguments, before any value of G is read."""
+    _validate.optional_boolean(progress, "progress")
+    resolved = _resolve(
+        target, eps=eps, delta=delta, seed=seed, block_sizes=block_sizes, rule=rule,
+        negative_half_everywhere=negative_half_everywhere, on_failure=on_failure, jobs=jobs,
+    )  # fmt: skip
+    check_max_values(max_values)  # accepted for the symmetry with construct_malach; the plan is returned whatever its size
+    return _plan(target, resolved)
+
+
 def construct_malach(
     target: TargetNetwork,
     *,
@@ -77,71 +174,55 @@ def construct_malach(
     on_failure: str = "raise",
     jobs: int = 1,
     progress: bool | None = None,
+    max_values: int | float = DEFAULT_MAX_VALUES,
 ) -> Ticket:
     """A Malach-style ticket: at most two hidden units per target weight, chosen by ``rule``.
 
     Raises :class:`~stronglth.errors.TicketNotFound` when some ``(layer, output, input, side)``
     has no acceptable unit in its block, unless ``on_failure="best_effort"``, which returns the
-    ticket of the best units found with its (larger) certified error.
+    ticket of the best units found with its (larger) certified error. Before reading G it makes its
+    plan (:func:`plan_malach`) and raises :class:`~stronglth.errors.TooLargeError` when the plan reads
+    more than ``max_values`` values of G.
     """
-    started = time.perf_counter()
-    if not isinstance(target, TargetNetwork):
-        raise InvalidInputError(f"target must be a TargetNetwork, got {type(target).__name__}")
-    target.check()
-    eps = _validate.positive_float(eps, "eps")
-    delta = _validate.positive_float(delta, "delta")
-    if not delta < 1:
-        raise InvalidInputError(f"delta must lie in (0, 1), got {delta}")
-    seed = _validate.seed(seed)
-    if rule not in RULES:
-        raise InvalidInputError(f"unknown rule {rule!r}; choose one of {RULES}")
-    if on_failure not in ON_FAILURE:
-        raise InvalidInputError(f"on_failure must be one of {ON_FAILURE}, got {on_failure!r}")
-    jobs = _validate.positive_int(jobs, "jobs")
-    ks = resolve_block_sizes(
-        target, block_sizes, eps=eps, delta=delta, rule=rule, negative_half_everywhere=negative_half_everywhere
-    )
-    etas = bounds.per_weight_tolerance(target.dims, eps, negative_half_everywhere=negative_half_everywhere)
-    network = RandomNetwork.for_target(target, ks, seed=seed)
-
+    progress = _validate.optional_boolean(progress, "progress")
+    r = _resolve(
+        target, eps=eps, delta=delta, seed=seed, block_sizes=block_sizes, rule=rule,
+        negative_half_everywhere=negative_half_everywhere, on_failure=on_failure, jobs=jobs,
+    )  # fmt: skip
+    plan = _plan(target, r)
+    check_plan(plan, max_values)
+    ks = r.block_sizes
+    network = RandomNetwork.for_target(target, ks, seed=r.seed)
     dims = target.dims
-    reads = sum(dims[i - 1] * k * (dims[i] + 1) for i, k in enumerate(ks, start=1))
     with ExitStack() as stack:
-        executor = stack.enter_context(ProcessPoolExecutor(max_workers=jobs)) if jobs > 1 else None
+        executor = stack.enter_context(process_pool(r.jobs)) if r.jobs > 1 else None
         bar = None
-        if progress or (progress is None and reads >= PROGRESS_MIN_READS):
+        if progress or (progress is None and plan.values >= PROGRESS_MIN_READS):
             from tqdm.auto import tqdm
 
-            bar = stack.enter_context(tqdm(total=reads, unit="value", unit_scale=True, desc="scanning G", leave=False))
+            bar = stack.enter_context(tqdm(total=plan.values, unit="value", unit_scale=True, desc="scanning G", leave=False))
         layers: list[LayerTicket] = []
-        for i, (w, k, eta) in enumerate(zip(target.weights, ks, etas, strict=False), start=1):
+        for i, (w, k, eta) in enumerate(zip(target.weights, ks, r.etas, strict=True), start=1):
             layer = approximate_layer(
-                network,
-                i,
-                w,
-                block_size=k,
-                eta=eta,
-                rule=rule,
-                negative_half=(i == 1 or negative_half_everywhere),
-                executor=executor,
-                progress=bar,
-            )
-            if layer.failures and on_failure == "raise":
-                raise _not_found(layer, k, eta, dims, eps, delta, rule, negative_half_everywhere)
+                network, i, w, block_size=k, eta=eta, rule=r.rule,
+                negative_half=(i == 1 or r.negative_half_everywhere), executor=executor, progress=bar,
+            )  # fmt: skip
+            if layer.failures and r.on_failure == "raise":
+                raise _not_found(layer, k, eta, dims, r.eps, r.delta, r.rule, r.negative_half_everywhere)
             layers.append(layer)
 
     meta: dict[str, Any] = {
         "method": "malach",
-        "eps": eps,
-        "delta": delta,
-        "rule": rule,
+        "eps": r.eps,
+        "delta": r.delta,
+        "rule": r.rule,
         "block_sizes": list(ks),
-        "eta": list(etas),
-        "negative_half_everywhere": negative_half_everywhere,
+        "eta": list(r.etas),
+        "negative_half_everywhere": r.negative_half_everywhere,
         "failures": sum(len(layer.failures) for layer in layers),
-        "on_failure": on_failure,
+        "on_failure": r.on_failure,
     }
-    return stack_layers(target, network, layers, meta, started=started)
+    return stack_layers(target, network, layers, meta)
 
 
 def _not_found(layer: LayerTicket, k: int, eta: float, dims, eps, delta, rule, negative_half_everywhere) -> TicketNotFound:

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import math
 import multiprocessing
-from concurrent.futures import ProcessPoolExecutor, wait
+from concurrent.futures import wait
 from dataclasses import dataclass
 
 import numpy as np
 
+from stronglth._workers import process_pool
 from stronglth.constructions.subsetsum.solver import solve
 from stronglth.random_network import RandomNetwork, draw_uniform, line_bit_generator
 
@@ -222,14 +223,13 @@ class SubsetSumLayer:
 
 
 class WorkerPool:
-    """Worker processes sharing the attempt number (``_generation``) with this one."""
+    """Worker processes sharing the attempt number (``_generation``) with this one; they die with
+    this process and ignore Ctrl-C (:func:`stronglth._workers.process_pool`)."""
 
     def __init__(self, jobs: int):
         context = multiprocessing.get_context()
         self.generation = context.Value("q", 0)
-        self.executor = ProcessPoolExecutor(
-            max_workers=jobs, mp_context=context, initializer=_init_worker, initargs=(self.generation,)
-        )
+        self.executor = process_pool(jobs, mp_context=context, initializer=_init_worker, initargs=(self.generation,))
 
     def abandon(self, futures) -> None:
         """Give up the current attempt: its queued tasks are cancelled, its running ones stop at

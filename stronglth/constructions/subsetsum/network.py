@@ -27,57 +27,40 @@ of *this* G succeeds, starting from the empirical rule ``k = ceil(AUTO_CONSTANT 
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Sequence
 from contextlib import ExitStack
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from stronglth import _validate, bounds
+from stronglth._workers import resolve_jobs
 from stronglth.constructions._assemble import stack_layers
-from stronglth.constructions.subsetsum.layer import LayerOptions, SubsetSumLayer, WorkerPool, solve_layer_events
+from stronglth.constructions.planning import DEFAULT_MAX_VALUES, ConstructionPlan, check_max_values, check_plan
+from stronglth.constructions.subsetsum.auto import AUTO_CONSTANT, auto_start, search_layer
+from stronglth.constructions.subsetsum.layer import (
+    SOLVE_ELEMENTS,
+    TASK_VALUES,
+    LayerOptions,
+    SubsetSumLayer,
+    WorkerPool,
+    solve_layer_events,
+)
 from stronglth.constructions.subsetsum.solver import MAX_K
 from stronglth.errors import InvalidInputError, TicketNotFound
 from stronglth.random_network import RandomNetwork
 from stronglth.target import TargetNetwork
 from stronglth.ticket import Ticket
 
-__all__ = ["construct_subsetsum", "auto_start", "AUTO_CONSTANT", "AUTO_MAX_BLOCK", "ON_FAILURE"]
+__all__ = ["construct_subsetsum", "plan_subsetsum", "ON_FAILURE", "RATE"]
 
 ON_FAILURE = ("raise", "best_effort")
-
-AUTO_CONSTANT = 1.25
-"""``C`` of the starting point ``ceil(C log2(N_ev / (delta eta_i)))`` of ``block_sizes="auto"``.
-
-An empirical rule, not a theorem: Pensia et al. (2020) prove ``k = O(log(N / (delta eta)))`` with
-no explicit constant (Lueker 1998). Calibrated (``python -m benchmarks.subsetsum_calibrate``,
-record ``benchmarks/results/subsetsum_calibrate.json``) by measuring the least block size
-``k_min`` at which every event of a layer succeeds, for 13 random targets from 1-1 to 100-100-10
-(eps 0.01 to 0.1, or eta 0.003 to 0.03; delta = 0.05) and 5 seeds each, 125 layer runs. The ratio
-``k_min / log2(N_ev / (delta eta_i))`` has quantiles 10%: 1.24, 25%: 1.34, median 1.47, 90%: 1.92
-(min 0.84; a fat upper tail up to 6.4 for one-weight targets with ``|w|`` near 1). ``C = 1.25``
-(about the 10% quantile) starts at or below ``k_min`` in 89% of those runs, a median of 4 units
-below. For the 784-500-10 target at eta = 0.01 (seed 0) the start is 39 for both layers and the
-search finds 48 (ratio 1.57) and 37."""
-
-AUTO_MAX_BLOCK = 96
-"""``block_sizes="auto"`` gives up above this block size (per-weight tolerances near float64's
-resolution; at most :data:`~stronglth.constructions.subsetsum.solver.MAX_K` candidates per side are solved)."""
 
 PROGRESS_MIN_EVENTS = 200_000
 """With ``progress=None``, a progress bar is shown for layers with at least this many events."""
 
 # -- block sizes --------------------------------------------------------------------------------------
-
-
-def auto_start(
-    dims: Sequence[int], etas: Sequence[float], delta: float, *, negative_half_everywhere: bool = False
-) -> tuple[int, ...]:
-    """The starting block sizes of ``block_sizes="auto"``: ``ceil(AUTO_CONSTANT log2(N_ev / (delta eta_i)))``
-    (an empirical rule, not a theorem; :data:`AUTO_CONSTANT`)."""
-    n_events = bounds.event_count(dims, negative_half_everywhere=negative_half_everywhere)
-    return tuple(max(1, math.ceil(AUTO_CONSTANT * math.log2(n_events / (delta * eta)))) for eta in etas)
 
 
 def _resolve_etas(target: TargetNetwork, eps, eta, negative_half_everywhere: bool) -> tuple[float | None, tuple[float, ...]]:
@@ -110,41 +93,131 @@ def _resolve_block_sizes(target: TargetNetwork, block_sizes) -> tuple[int, ...] 
     return tuple(_validate.positive_int(k, f"block size of layer {i}") for i, k in enumerate(block_sizes, start=1))
 
 
-def _auto_layer(target, seed, i, k_start, solve_layer, on_failure) -> tuple[SubsetSumLayer, list[int]]:
-    """Local search from ``k_start``: down while ``k - 1`` succeeds, else up until ``k`` succeeds.
-    The result ``k`` succeeds for this G and ``k - 1`` does not (or ``k = 1``)."""
-    tried: list[int] = []
-
-    def attempt(k: int) -> SubsetSumLayer:
-        tried.append(k)
-        network = RandomNetwork.for_target(target, [k] * target.depth, seed=seed)  # layer i depends on k_i only
-        return solve_layer(network, i, k, stop_on_failure=True)
-
-    k = k_start
-    found = attempt(k)
-    if found.failed_events == 0:
-        while k > 1:
-            lower = attempt(k - 1)
-            if lower.failed_events:
-                break
-            k, found = k - 1, lower
-        return found, tried
-    while k < AUTO_MAX_BLOCK:
-        k += 1
-        found = attempt(k)
-        if found.failed_events == 0:
-            return found, tried
-    if on_failure == "raise":
-        raise TicketNotFound(
-            f"block_sizes='auto': no block size up to {AUTO_MAX_BLOCK} makes every event of layer {i} succeed for seed {seed}"
-            f" ({found.failed_events} or more failed at k = {k}); the per-weight tolerance may be too small for float64"
-            " or for max_candidates; or pass explicit block sizes with on_failure='best_effort'"
-        )
-    network = RandomNetwork.for_target(target, [k] * target.depth, seed=seed)
-    return solve_layer(network, i, k, stop_on_failure=False), tried
-
-
 # -- the construction ------------------------------------------------------------------------------
+
+
+RATE = 4e7
+"""Values read or subset sums enumerated per second and process (2-core machine: 21.5k solves/s of
+about 2 x 2^10 half-sums each, benchmarks/subsetsum_construct.py): the rate behind the plan's time."""
+BASE_MEMORY = 150 * 2**20
+"""The interpreter with numpy and scipy, before the construction allocates anything."""
+
+
+@dataclass(frozen=True)
+class _Resolved:
+    eps: float | None
+    etas: tuple[float, ...]
+    delta: float
+    seed: int
+    negative_half_everywhere: bool
+    on_failure: str
+    jobs: int
+    max_size: int | None
+    max_candidates: int
+    explicit: tuple[int, ...] | None
+    starts: tuple[int, ...]
+
+
+def _resolve(
+    target: TargetNetwork,
+    *,
+    eps: float | None,
+    eta: float | Sequence[float] | None,
+    delta: float,
+    seed: int,
+    block_sizes: str | Sequence[int],
+    negative_half_everywhere: bool,
+    on_failure: str,
+    jobs: int,
+    max_size: int | None,
+    max_candidates: int | None,
+) -> _Resolved:
+    """Every argument checked, and the block sizes (explicit, or where "auto" starts) they give."""
+    if not isinstance(target, TargetNetwork):
+        raise InvalidInputError(f"target must be a TargetNetwork, got {type(target).__name__}")
+    target.check()
+    negative_half_everywhere = _validate.boolean(negative_half_everywhere, "negative_half_everywhere")
+    eps, etas = _resolve_etas(target, eps, eta, negative_half_everywhere)
+    delta = _validate.probability(delta, "delta")
+    seed = _validate.seed(seed)
+    on_failure = _validate.choice(on_failure, "on_failure", ON_FAILURE)
+    jobs = resolve_jobs(jobs)
+    if max_size is not None and (
+        isinstance(max_size, (bool, np.bool_)) or not isinstance(max_size, (int, np.integer)) or max_size < 0
+    ):
+        raise InvalidInputError(f"max_size must be None or a non-negative integer, got {max_size!r}")
+    max_candidates = MAX_K if max_candidates is None else _validate.positive_int(max_candidates, "max_candidates")
+    if max_candidates > MAX_K:
+        raise InvalidInputError(f"max_candidates must be at most {MAX_K} (the exact solver's limit), got {max_candidates}")
+    explicit = _resolve_block_sizes(target, block_sizes)
+    starts = auto_start(target.dims, etas, delta, negative_half_everywhere=negative_half_everywhere)
+    return _Resolved(
+        eps, etas, delta, seed, negative_half_everywhere, on_failure, jobs,
+        None if max_size is None else int(max_size), max_candidates, explicit, starts,
+    )  # fmt: skip
+
+
+def _plan(target: TargetNetwork, r: _Resolved) -> ConstructionPlan:
+    dims = target.dims
+    ks = r.explicit if r.explicit is not None else r.starts
+    values = 0.0
+    for i, k in enumerate(ks, start=1):
+        n_in, n_out = dims[i - 1], dims[i]
+        sides = 2 if (i == 1 or r.negative_half_everywhere) else 1
+        width = min(math.ceil(k / 2), r.max_candidates)  # candidates on a side, about half the block
+        values += n_in * k * (1 + n_out) + n_out * n_in * sides * 2 * 2 ** (width / 2)
+    widths = (dims[0],) + tuple(w for i, k in enumerate(ks, start=1) for w in (dims[i - 1] * k, dims[i]))
+    parameters = sum(dims[i - 1] * k * (dims[i - 1] + dims[i]) for i, k in enumerate(ks, start=1))
+    return ConstructionPlan(
+        method="subsetsum",
+        target_dims=dims,
+        block_sizes=ks,
+        final=r.explicit is not None,
+        widths=widths,
+        parameter_count=parameters,
+        values=int(values),
+        rate=RATE,
+        jobs=r.jobs,
+        memory=BASE_MEMORY + r.jobs * (SOLVE_ELEMENTS * 8 * 6 + TASK_VALUES * 8 * 3),
+    )
+
+
+def plan_subsetsum(
+    target: TargetNetwork,
+    *,
+    eps: float | None = None,
+    eta: float | Sequence[float] | None = None,
+    delta: float = 0.05,
+    seed: int,
+    block_sizes: str | Sequence[int] = "auto",
+    negative_half_everywhere: bool = False,
+    on_failure: str = "raise",
+    jobs: int = 1,
+    progress: bool | None = None,
+    max_size: int | None = None,
+    max_candidates: int | None = None,
+    max_values: int | float = DEFAULT_MAX_VALUES,
+) -> ConstructionPlan:
+    """The plan of :func:`construct_subsetsum` with the same arguments, before any value of G is read
+    (with ``block_sizes="auto"``: the sizes where the search starts; it may try others)."""
+    _validate.optional_boolean(progress, "progress")
+    check_max_values(max_values)
+    return _plan(
+        target,
+        _resolve(
+            target,
+            eps=eps,
+            eta=eta,
+            delta=delta,
+            seed=seed,
+            block_sizes=block_sizes,
+            negative_half_everywhere=negative_half_everywhere,
+            on_failure=on_failure,
+            jobs=jobs,
+            max_size=max_size,
+            max_candidates=max_candidates,
+        ),  # fmt: skip
+    )
 
 
 def construct_subsetsum(
@@ -161,6 +234,7 @@ def construct_subsetsum(
     progress: bool | None = None,
     max_size: int | None = None,
     max_candidates: int | None = None,
+    max_values: int | float = DEFAULT_MAX_VALUES,
 ) -> Ticket:
     """A subset-sum ticket (Pensia et al. 2020): per target weight, the subsets ``P`` (``u > 0``) and
     ``N`` (``u < 0``, layer 1 or every layer with ``negative_half_everywhere``) of its block that
@@ -192,6 +266,8 @@ def construct_subsetsum(
             event) or ``"best_effort"`` (the ticket of the optimal subsets, with its larger certified error).
         jobs: processes over runs of blocks; the ticket is identical for any ``jobs``.
         progress: tqdm bars per layer (``None``: for layers of at least ``PROGRESS_MIN_EVENTS`` events).
+        max_values: refuse (:class:`~stronglth.errors.TooLargeError`, printing the plan) a
+            construction whose plan (:func:`plan_subsetsum`) reads and enumerates more values.
 
     ``C = AUTO_CONSTANT = 1.25`` is an empirical rule, not a theorem: measured over 125 layer runs
     (random targets 1-1 to 100-100-10, eps 0.01 to 0.1 or eta 0.003 to 0.03, 5 seeds), ``k_min / log2(N_ev / (delta
@@ -201,29 +277,16 @@ def construct_subsetsum(
     solved hardest first (fewest candidates on a side), narrowest side first, and an attempt
     stops at its first failed event.
     """
-    started = time.perf_counter()
-    if not isinstance(target, TargetNetwork):
-        raise InvalidInputError(f"target must be a TargetNetwork, got {type(target).__name__}")
-    target.check()
-    negative_half_everywhere = bool(negative_half_everywhere)
-    eps, etas = _resolve_etas(target, eps, eta, negative_half_everywhere)
-    delta = _validate.positive_float(delta, "delta")
-    if not delta < 1:
-        raise InvalidInputError(f"delta must lie in (0, 1), got {delta}")
-    seed = _validate.seed(seed)
-    if on_failure not in ON_FAILURE:
-        raise InvalidInputError(f"on_failure must be one of {ON_FAILURE}, got {on_failure!r}")
-    jobs = _validate.positive_int(jobs, "jobs")
-    if max_size is not None and (
-        isinstance(max_size, (bool, np.bool_)) or not isinstance(max_size, (int, np.integer)) or max_size < 0
-    ):
-        raise InvalidInputError(f"max_size must be None or a non-negative integer, got {max_size!r}")
-    max_candidates = MAX_K if max_candidates is None else _validate.positive_int(max_candidates, "max_candidates")
-    if max_candidates > MAX_K:
-        raise InvalidInputError(f"max_candidates must be at most {MAX_K} (the exact solver's limit), got {max_candidates}")
-    explicit = _resolve_block_sizes(target, block_sizes)
-    dims = target.dims
-    starts = auto_start(dims, etas, delta, negative_half_everywhere=negative_half_everywhere)
+    progress = _validate.optional_boolean(progress, "progress")
+    r = _resolve(
+        target, eps=eps, eta=eta, delta=delta, seed=seed, block_sizes=block_sizes,
+        negative_half_everywhere=negative_half_everywhere, on_failure=on_failure, jobs=jobs,
+        max_size=max_size, max_candidates=max_candidates,
+    )  # fmt: skip
+    check_plan(_plan(target, r), max_values)
+    eps, etas, delta, seed, jobs = r.eps, r.etas, r.delta, r.seed, r.jobs
+    negative_half_everywhere, on_failure = r.negative_half_everywhere, r.on_failure
+    max_size, max_candidates, explicit, starts = r.max_size, r.max_candidates, r.explicit, r.starts
 
     with ExitStack() as stack:
         pool = WorkerPool(jobs) if jobs > 1 else None
@@ -245,7 +308,7 @@ def construct_subsetsum(
         tried: list[list[int]] = []
         if explicit is None:
             for i in range(1, target.depth + 1):
-                layer, attempts = _auto_layer(target, seed, i, starts[i - 1], solve_layer, on_failure)
+                layer, attempts = search_layer(target, seed, i, starts[i - 1], solve_layer, on_failure)
                 layers.append(layer)
                 tried.append(attempts)
             ks = tuple(layer.k for layer in layers)
@@ -275,7 +338,7 @@ def construct_subsetsum(
         "solves": sum(layer.solves for layer in layers),
         "on_failure": on_failure,
     }
-    return stack_layers(target, network, layers, meta, started=started)
+    return stack_layers(target, network, layers, meta)
 
 
 def _not_found(layer: SubsetSumLayer, eta: float, k_auto: int) -> TicketNotFound:

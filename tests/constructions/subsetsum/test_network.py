@@ -17,6 +17,7 @@ from strategies import admissible_targets, unit_sphere
 
 from stronglth import InvalidInputError, RandomNetwork, TargetNetwork, Ticket, TicketNotFound, bounds, random_target
 from stronglth.constructions import METHODS, construct
+from stronglth.constructions.subsetsum import auto as auto_module
 from stronglth.constructions.subsetsum import layer as layer_module
 from stronglth.constructions.subsetsum import network as module
 from stronglth.verification import certified_bound
@@ -132,7 +133,7 @@ def test_auto_finds_a_block_size_whose_predecessor_fails():
     ks, tried = ticket.meta["block_sizes"], ticket.meta["auto_tried"]
     assert ticket.meta["failures"] == 0 and ticket.meta["block_sizes_rule"] == "auto"
     assert ticket.network == RandomNetwork.for_target(target, ks, seed=1)
-    assert ticket.meta["auto_start"] == list(module.auto_start(target.dims, ticket.meta["eta"], 0.05))
+    assert ticket.meta["auto_start"] == list(auto_module.auto_start(target.dims, ticket.meta["eta"], 0.05))
     assert tried[0][0] < ks[0] and tried[2][0] > ks[2], "both directions of the search are exercised"
     for i in range(len(ks)):
         assert tried[i][0] == ticket.meta["auto_start"][i] and ks[i] in tried[i]
@@ -160,7 +161,7 @@ def test_jobs_and_task_sizes_do_not_change_the_ticket(task_values, monkeypatch):
 
 def test_ticket_not_found_names_the_event_and_best_effort_returns_a_ticket():
     target = random_target(2, [3, 1], seed=0)
-    start = module.auto_start(target.dims, bounds.per_weight_tolerance(target.dims, 0.01), 0.05)[0]
+    start = auto_module.auto_start(target.dims, bounds.per_weight_tolerance(target.dims, 0.01), 0.05)[0]
     with pytest.raises(
         TicketNotFound,
         match=(
