@@ -14,6 +14,7 @@ no memory, and a block of it costs only the values in it.
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -26,14 +27,26 @@ from stronglth.errors import InvalidInputError, ShapeError, TooLargeError
 if TYPE_CHECKING:
     from stronglth.target import TargetNetwork
 
-__all__ = ["RandomNetwork", "GENERATOR", "DENSE_MAX_ENTRIES"]
+__all__ = ["RandomNetwork", "GENERATOR", "DENSE_MAX_ENTRIES", "MAX_WIDTH", "MAX_MATRICES", "MAX_PARAMETERS", "index_array"]
 
 GENERATOR = "pcg64-seedseq-v1"
 DENSE_MAX_ENTRIES = 2**25
 """Default refusal threshold of :meth:`RandomNetwork.dense` (about 268 MB of float64)."""
 
-_RUN_GAP = 256
-"""In :meth:`RandomNetwork.values_at`, offsets closer than this are drawn as one contiguous run."""
+MAX_WIDTH = 2**40
+"""The largest number of rows or columns of one matrix ``M_t`` (about 1.1e12): offsets stay far inside int64."""
+MAX_MATRICES = 2000
+"""The largest depth ``2l`` of G (a target of at most 1000 layers)."""
+MAX_PARAMETERS = 2**62
+"""The largest number of weights of G (about 4.6e18), so that every count fits in an int64."""
+
+_INT64_MAX = np.iinfo(np.int64).max
+_RUNS_PER_CHUNK = 65_536
+"""In :meth:`RandomNetwork.values_at`, runs are visited in chunks of this many (bounded Python objects)."""
+_DRAW_THROUGH = 64
+"""In :meth:`RandomNetwork.values_at`, requested offsets at most this far apart are drawn as one run."""
+_RUN_BLOCK = 65_536
+"""In :meth:`RandomNetwork.values_at`, no run crosses a multiple of this offset (bounded buffers)."""
 
 
 def line_bit_generator(seed: int, t: int, line: int) -> np.random.PCG64:
@@ -54,6 +67,56 @@ def draw_uniform(bit_generator: np.random.PCG64, size: int, out: np.ndarray | No
     out *= 2.0
     out -= 1.0
     return out
+
+
+def _uniform_from_raw(raw: np.ndarray) -> np.ndarray:
+    """G's values from raw 64-bit draws: ``2 u - 1`` with numpy's ``u = (raw >> 11) 2^-53``
+    (``Generator.random``, one draw per value), the same float operations as :func:`draw_uniform`."""
+    u = (raw >> np.uint64(11)).astype(np.float64)
+    u *= 1.0 / 9007199254740992.0
+    u *= 2.0
+    u -= 1.0
+    return u
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[: limit - 3]}..."
+
+
+def index_array(value: Any, name: str) -> np.ndarray:
+    """``value`` as an int64 array of indices: an integer array or (nested) Python ints.
+
+    Floats are refused even when integral (``1.0``), so that ``1.7`` is never truncated to ``1``;
+    so are bools, strings, ``None`` and integers outside int64. Raises
+    :class:`~stronglth.errors.InvalidInputError` (or :class:`~stronglth.errors.ShapeError` for an
+    integer out of int64's range) naming ``name`` and the value.
+    """
+    allowed = "integers (an integer numpy array or Python ints; floats are refused, even 1.0)"
+    if isinstance(value, (str, bytes)):
+        raise InvalidInputError(f"{name} must be {allowed}, got {_short(value)}")
+    try:
+        array = np.asarray(value)
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise InvalidInputError(f"{name} must be {allowed}, got {_short(value)} ({exc})") from None
+    if array.size == 0:
+        return np.zeros(array.shape, dtype=np.int64)  # [] is float64 to numpy: nothing to misread
+    if array.dtype == object:
+        items = array.ravel().tolist()
+        for x in items:
+            if isinstance(x, bool) or not isinstance(x, numbers.Integral):
+                raise InvalidInputError(f"{name} must be {allowed}, got the entry {_short(x)} ({type(x).__name__})")
+        for worst in (min(items), max(items)):
+            if not -_INT64_MAX - 1 <= int(worst) <= _INT64_MAX:
+                raise ShapeError(f"{name}: index {_short(int(worst))} is out of range (beyond int64)")
+        return np.array([int(x) for x in items], dtype=np.int64).reshape(array.shape)
+    if array.dtype.kind not in "iu":
+        flat = array.ravel()
+        example = flat[np.argmax(flat != np.floor(flat))] if array.dtype.kind == "f" else flat[0]  # a non-integral one
+        raise InvalidInputError(f"{name} must be {allowed}, got dtype {array.dtype} (e.g. {_short(example.item())})")
+    if array.dtype.kind == "u" and array.dtype.itemsize == 8 and int(array.max()) > _INT64_MAX:
+        raise ShapeError(f"{name}: index {int(array.max())} is out of range (beyond int64)")
+    return array.astype(np.int64, copy=False)
 
 
 def _slice_range(index: Any, length: int, what: str) -> tuple[int, int]:
@@ -89,15 +152,22 @@ class RandomNetwork:
 
     def __init__(self, shapes: Sequence[Sequence[int]], *, seed: int):
         if isinstance(shapes, (str, bytes)) or not isinstance(shapes, (Sequence, np.ndarray)):
-            raise InvalidInputError(f"shapes must be a sequence of (rows, cols) pairs, got {shapes!r}")
+            raise InvalidInputError(f"shapes must be a sequence of (rows, cols) pairs, got {_short(shapes)}")
+        if len(shapes) == 0 or len(shapes) % 2:
+            raise ShapeError(f"G has depth 2l: need an even, non-zero number of shapes, got {len(shapes)}")
+        if len(shapes) > MAX_MATRICES:
+            raise ShapeError(f"G may have at most {MAX_MATRICES} matrices (1000 layers of the target), got {len(shapes)} shapes")
         parsed = []
         for t, shape in enumerate(shapes, start=1):
-            if not isinstance(shape, (Sequence, np.ndarray)) or len(shape) != 2:
-                raise ShapeError(f"shape of M_{t} must be a (rows, cols) pair, got {shape!r}")
+            if isinstance(shape, (str, bytes)) or not isinstance(shape, (Sequence, np.ndarray)) or len(shape) != 2:
+                raise ShapeError(f"shape of M_{t} must be a (rows, cols) pair, got {_short(shape)}")
             sides = zip(shape, ("rows", "cols"), strict=False)
             parsed.append(tuple(_validate.positive_int(n, f"M_{t} {side}") for n, side in sides))
-        if len(parsed) == 0 or len(parsed) % 2:
-            raise ShapeError(f"G has depth 2l: need an even, non-zero number of shapes, got {len(parsed)}")
+            for n, side in zip(parsed[-1], ("rows", "cols"), strict=True):
+                if n > MAX_WIDTH:
+                    raise ShapeError(f"M_{t} {side} must be at most MAX_WIDTH = 2**40 = {MAX_WIDTH:,}, got {n:,}")
+        if (count := sum(r * c for r, c in parsed)) > MAX_PARAMETERS:
+            raise ShapeError(f"G may have at most MAX_PARAMETERS = 2**62 weights, these shapes give {count:.3g}")
         for t in range(1, len(parsed)):
             if parsed[t][1] != parsed[t - 1][0]:
                 raise ShapeError(
@@ -202,35 +272,57 @@ class RandomNetwork:
         return self.block(t)
 
     def values_at(self, t: int, rows: Any, cols: Any) -> np.ndarray:
-        """G's entries ``M_t[rows[i], cols[i]]`` for integer index arrays, grouped by line and drawn
-        in contiguous runs (the cost is that of the entries and their gaps up to a small limit)."""
+        """G's entries ``M_t[rows[i], cols[i]]`` for integer indices (an integer array or Python ints;
+        floats are refused, see :func:`index_array`).
+
+        Each line is sought with ``bit_generator.advance`` over its gaps and only runs of requested
+        entries are drawn: a run goes on over gaps of at most ``_DRAW_THROUGH - 1`` values (drawing
+        them is cheaper than a seek) and stays inside one block of ``_RUN_BLOCK`` offsets. So at
+        most ``_DRAW_THROUGH`` values are drawn per distinct entry, and memory holds the entries
+        and one block: the cost is that of the entries, whatever the distances between them."""
         t = self._check_t(t)
-        rows = np.asarray(rows, dtype=np.int64).ravel()
-        cols = np.asarray(cols, dtype=np.int64).ravel()
+        rows = index_array(rows, f"rows of M_{t}").ravel()
+        cols = index_array(cols, f"cols of M_{t}").ravel()
         if rows.shape != cols.shape:
-            raise ShapeError(f"rows and cols differ in length: {rows.size} vs {cols.size}")
+            raise ShapeError(f"rows and cols of M_{t} differ in length: {rows.size} vs {cols.size}")
         n_rows, n_cols = self.shapes[t - 1]
         for name, index, bound in (("row", rows, n_rows), ("col", cols, n_cols)):
             if index.size and (index.min() < 0 or index.max() >= bound):
-                raise ShapeError(f"{name} index out of range for M_{t} of shape {self.shapes[t - 1]}")
+                bad = int(index.min()) if index.min() < 0 else int(index.max())
+                raise ShapeError(f"{name} index {bad} out of range [0, {bound}) for M_{t} of shape {self.shapes[t - 1]}")
         lines, offsets = (cols, rows) if t % 2 else (rows, cols)
         order = np.lexsort((offsets, lines))
         lines, offsets = lines[order], offsets[order]
-        values = np.empty(rows.size, dtype=np.float64)
-        group_starts = np.concatenate(([0], np.flatnonzero(np.diff(lines)) + 1, [lines.size]))
-        for g0, g1 in zip(group_starts[:-1], group_starts[1:], strict=False):
-            if g0 == g1:
-                continue
-            bit_generator = line_bit_generator(self.seed, t, int(lines[g0]))
-            position = 0
-            group = offsets[g0:g1]
-            run_starts = np.concatenate(([0], np.flatnonzero(np.diff(group) > _RUN_GAP) + 1, [group.size]))
-            for r0, r1 in zip(run_starts[:-1], run_starts[1:], strict=False):
-                first, last = int(group[r0]), int(group[r1 - 1])
-                bit_generator.advance(first - position)
-                run = draw_uniform(bit_generator, last - first + 1)
-                values[order[g0 + r0 : g0 + r1]] = run[group[r0:r1] - first]
+        distinct = np.ones(lines.size, dtype=bool)
+        distinct[1:] = (lines[1:] != lines[:-1]) | (offsets[1:] != offsets[:-1])
+        lines, offsets = lines[distinct], offsets[distinct]
+        new_line = np.ones(lines.size, dtype=bool)
+        new_line[1:] = lines[1:] != lines[:-1]
+        run_start = new_line.copy()
+        run_start[1:] |= (offsets[1:] - offsets[:-1] > _DRAW_THROUGH) | (offsets[1:] // _RUN_BLOCK != offsets[:-1] // _RUN_BLOCK)
+        starts = np.flatnonzero(run_start)
+        ends = np.append(starts[1:], lines.size)
+        raw = np.empty(lines.size, dtype=np.uint64)
+        bit_generator = line_bit_generator(self.seed, t, 0)  # replaced at the first run
+        position = 0
+        for c in range(0, starts.size, _RUNS_PER_CHUNK):  # Python ints for a chunk of runs at a time
+            chunk = starts[c : c + _RUNS_PER_CHUNK]
+            stops = ends[c : c + chunk.size]
+            columns = (chunk, stops, new_line[chunk], lines[chunk], offsets[chunk], offsets[stops - 1])
+            for r0, r1, fresh, line, first, last in zip(*(a.tolist() for a in columns), strict=True):
+                if fresh:
+                    bit_generator, position = line_bit_generator(self.seed, t, line), 0
+                if first > position:
+                    bit_generator.advance(first - position)
+                if r1 - r0 == 1:
+                    raw[r0] = bit_generator.random_raw()
+                elif last - first + 1 == r1 - r0:  # adjacent offsets: every value drawn is wanted
+                    raw[r0:r1] = bit_generator.random_raw(r1 - r0)
+                else:
+                    raw[r0:r1] = bit_generator.random_raw(last - first + 1)[offsets[r0:r1] - first]
                 position = last + 1
+        values = np.empty(rows.size, dtype=np.float64)
+        values[order] = _uniform_from_raw(raw)[np.cumsum(distinct) - 1]
         return values
 
     def __repr__(self) -> str:

@@ -6,15 +6,14 @@ It computes ``G`` with ``S_t * M_t`` in place of ``M_t``; its weights are G's ow
 through the kept entries and the live units only, so a ticket inside a G of billions of weights
 evaluates as fast as the small network it really is.
 
-The file format "stronglth-ticket/1" is specified in the README.
+The file format "stronglth-ticket/1" is specified in the README; :mod:`stronglth._npz` reads it,
+bounded: memory and time in what a file really holds. The same ticket is saved as the same bytes.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import tempfile
-import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,11 +22,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import scipy.sparse as sp
 
-from stronglth import _validate
+from stronglth import _io, _npz, _validate
+from stronglth._npz import TICKET_FORMAT, meta_field_problem
 from stronglth._version import __version__
-from stronglth.errors import InvalidInputError, ShapeError, TicketAuditError, TicketFormatError
+from stronglth.errors import InvalidInputError, ShapeError, TicketAuditError, TicketFormatError, TooLargeError
 from stronglth.gadget_form import recomputed_certified_error
-from stronglth.random_network import GENERATOR, RandomNetwork
+from stronglth.random_network import GENERATOR, RandomNetwork, index_array
 from stronglth.relu import ReLUNetwork
 from stronglth.target import TargetNetwork
 
@@ -36,7 +36,8 @@ if TYPE_CHECKING:
 
 __all__ = ["Ticket", "KeptEntries", "TICKET_FORMAT"]
 
-TICKET_FORMAT = "stronglth-ticket/1"
+COMPACT_MAX_ENTRIES = 2**28
+""":meth:`Ticket.compact` refuses a dense matrix of more entries than this (2 GiB of float64)."""
 
 
 @dataclass(frozen=True)
@@ -52,34 +53,66 @@ class KeptEntries:
         return int(self.rows.size)
 
 
+@dataclass(frozen=True)
+class _Live:
+    """A ticket's live units: G's indices of those of each hidden layer; for each ``M_t``, which kept
+    entries join live units and their rows and columns among the live units (inputs, outputs: G's)."""
+
+    units: list[np.ndarray]
+    keeps: list[np.ndarray]
+    rows: list[np.ndarray]
+    cols: list[np.ndarray]
+
+
 def _kept_entries(t: int, entry: Any, shape: tuple[int, int]) -> KeptEntries:
     if isinstance(entry, KeptEntries):
         entry = (entry.rows, entry.cols, entry.vals)
     if not isinstance(entry, (tuple, list)) or len(entry) != 3:
-        raise InvalidInputError(f"kept entries of M_{t} must be a (rows, cols, vals) triple")
-    raw_rows, raw_cols, raw_vals = (np.asarray(a) for a in entry)
-    for name, a in (("rows", raw_rows), ("cols", raw_cols)):
-        if a.ndim != 1 or (a.size and not np.issubdtype(a.dtype, np.integer)):
-            raise InvalidInputError(f"{name} of M_{t} must be a 1-D integer array, got dtype {a.dtype}, shape {a.shape}")
+        raise InvalidInputError(f"kept entries of M_{t} must be a (rows, cols, vals) triple, got {type(entry).__name__}")
+    rows, cols = (np.array(index_array(a, f"{name} of M_{t}")) for a, name in zip(entry[:2], ("rows", "cols"), strict=True))
+    for name, a in (("rows", rows), ("cols", cols)):
+        if a.ndim != 1:
+            raise InvalidInputError(f"{name} of M_{t} must be a 1-D integer array, got shape {a.shape}")
+    try:
+        raw_vals = np.asarray(entry[2])
+    except (TypeError, ValueError) as exc:
+        raise InvalidInputError(f"vals of M_{t} must be a 1-D float array ({exc})") from None
     if raw_vals.ndim != 1 or (raw_vals.size and not np.issubdtype(raw_vals.dtype, np.floating)):
         raise InvalidInputError(f"vals of M_{t} must be a 1-D float array, got dtype {raw_vals.dtype}, shape {raw_vals.shape}")
-    if not raw_rows.size == raw_cols.size == raw_vals.size:
-        raise ShapeError(f"M_{t}: rows, cols, vals differ in length ({raw_rows.size}, {raw_cols.size}, {raw_vals.size})")
-    rows, cols, vals = raw_rows.astype(np.int64), raw_cols.astype(np.int64), raw_vals.astype(np.float64)
+    if not rows.size == cols.size == raw_vals.size:
+        raise ShapeError(f"M_{t}: rows, cols, vals differ in length ({rows.size}, {cols.size}, {raw_vals.size})")
+    vals = raw_vals.astype(np.float64)
     if rows.size:
-        if rows.min() < 0 or rows.max() >= shape[0] or cols.min() < 0 or cols.max() >= shape[1]:
-            raise ShapeError(f"M_{t}: kept index out of range for shape {shape}")
+        for name, a, bound in (("row", rows, shape[0]), ("col", cols, shape[1])):
+            if a.min() < 0 or a.max() >= bound:
+                bad = int(a.min()) if a.min() < 0 else int(a.max())
+                raise ShapeError(f"M_{t}: kept {name} {bad} out of range [0, {bound}) for shape {shape}")
         if not np.all(np.isfinite(vals)):
-            raise InvalidInputError(f"M_{t}: non-finite kept value")
-        order = np.lexsort((cols, rows))
-        rows, cols, vals = rows[order], cols[order], vals[order]
-        repeated = (np.diff(rows) == 0) & (np.diff(cols) == 0)
-        if np.any(repeated):
-            i = int(np.flatnonzero(repeated)[0])
-            raise InvalidInputError(f"M_{t}: position ({rows[i]}, {cols[i]}) is kept twice")
+            raise InvalidInputError(f"M_{t}: non-finite kept value {vals[~np.isfinite(vals)][0]}")
+        if _npz.disorder(rows, cols) is not None:  # the constructor sorts; a file must come sorted (stronglth._npz)
+            order = np.lexsort((cols, rows))
+            rows, cols, vals = rows[order], cols[order], vals[order]
+            repeated = (np.diff(rows) == 0) & (np.diff(cols) == 0)
+            if np.any(repeated):
+                i = int(np.flatnonzero(repeated)[0])
+                raise InvalidInputError(f"M_{t}: position ({rows[i]}, {cols[i]}) is kept twice")
     for a in (rows, cols, vals):
         a.setflags(write=False)
     return KeptEntries(rows, cols, vals)
+
+
+def _check_target(network: RandomNetwork, target: Any) -> TargetNetwork:
+    if not isinstance(target, TargetNetwork):
+        raise InvalidInputError(f"target must be a TargetNetwork, got {type(target).__name__}")
+    if target.d != network.dims[0] or target.dims[-1] != network.dims[-1]:
+        raise ShapeError(
+            f"target maps R^{target.d} -> R^{target.dims[-1]} but G maps R^{network.dims[0]} -> R^{network.dims[-1]}"
+        )
+    for i, w in enumerate(target.weights if network.depth == 2 * target.depth else (), start=1):  # G laid out for it
+        shape = (network.dims[2 * i], network.dims[2 * i - 2])
+        if w.shape != shape:
+            raise ShapeError(f"target layer {i} has shape {w.shape}, but G's layout (M_{2 * i - 1}, M_{2 * i}) needs {shape}")
+    return target
 
 
 class Ticket:
@@ -107,38 +140,37 @@ class Ticket:
     ):
         if not isinstance(network, RandomNetwork):
             raise InvalidInputError(f"network must be a RandomNetwork, got {type(network).__name__}")
+        if isinstance(entries, (str, bytes, Mapping)) or not isinstance(entries, (Sequence, np.ndarray)):
+            raise InvalidInputError(f"entries must be a sequence of (rows, cols, vals) triples, got {type(entries).__name__}")
         if len(entries) != network.depth:
             raise ShapeError(f"need kept entries for each of the {network.depth} matrices of G, got {len(entries)}")
         self.network = network
         self._entries = tuple(_kept_entries(t, e, network.shapes[t - 1]) for t, e in enumerate(entries, start=1))
-        if target is not None:
-            if not isinstance(target, TargetNetwork):
-                raise InvalidInputError(f"target must be a TargetNetwork, got {type(target).__name__}")
-            if target.d != network.dims[0] or target.dims[-1] != network.dims[-1]:
-                raise ShapeError(
-                    f"target maps R^{target.d} -> R^{target.dims[-1]} but G maps R^{network.dims[0]} -> R^{network.dims[-1]}"
-                )
-        self.target = target
+        self.target = None if target is None else _check_target(network, target)
         if certified_error is not None:
+            if (problem := meta_field_problem("certified_error", certified_error)) is not None:
+                raise InvalidInputError(problem)
             certified_error = float(certified_error)
-            if not certified_error >= 0:  # also refuses NaN
-                raise InvalidInputError(f"certified_error must be >= 0, got {certified_error}")
         self.certified_error = certified_error
-        self.meta = dict(meta or {})
-        try:
-            json.dumps(self.meta, allow_nan=False)
-        except (TypeError, ValueError) as exc:
-            raise InvalidInputError(f"ticket meta must be JSON-serialisable: {exc}") from None
+        self.meta = _npz.check_ticket_meta(meta)
+        self._live: _Live | None = None
         self._compact: tuple[sp.csr_matrix, ...] | None = None
 
     @classmethod
     def from_positions(cls, network: RandomNetwork, positions: Sequence[tuple[Any, Any]], **kwargs: Any) -> Ticket:
-        """A ticket keeping positions ``(rows, cols)`` of each ``M_t``, with G's values filled in."""
+        """A ticket keeping positions ``(rows, cols)`` of each ``M_t`` (integer arrays or Python ints;
+        floats are refused), with G's values filled in."""
+        if not isinstance(network, RandomNetwork):
+            raise InvalidInputError(f"network must be a RandomNetwork, got {type(network).__name__}")
+        if isinstance(positions, (str, bytes, Mapping)) or not isinstance(positions, (Sequence, np.ndarray)):
+            raise InvalidInputError(f"positions must be a sequence of (rows, cols) pairs, got {type(positions).__name__}")
         if len(positions) != network.depth:
             raise ShapeError(f"need positions for each of the {network.depth} matrices of G, got {len(positions)}")
         entries = []
-        for t, (rows, cols) in enumerate(positions, start=1):
-            rows, cols = np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64)
+        for t, pair in enumerate(positions, start=1):
+            if isinstance(pair, (str, bytes)) or not isinstance(pair, (Sequence, np.ndarray)) or len(pair) != 2:
+                raise InvalidInputError(f"positions of M_{t} must be a (rows, cols) pair, got {type(pair).__name__}")
+            rows, cols = index_array(pair[0], f"rows of M_{t}"), index_array(pair[1], f"cols of M_{t}")
             entries.append((rows, cols, network.values_at(t, rows, cols)))
         return cls(network, entries, **kwargs)
 
@@ -164,50 +196,59 @@ class Ticket:
         return self.nnz / self.network.parameter_count
 
     # -- the function -----------------------------------------------------------------------
-    def _live_matrices(self) -> tuple[sp.csr_matrix, ...]:
-        """Sparse matrices over live units only.
+    def _live_units(self) -> _Live:
+        """The live units of each hidden layer and the kept entries between live units, relabelled.
 
         A hidden unit is live when some path of kept weights reaches it from the input and some
         path leads from it to the output. Any other unit contributes nothing: one that no path
         reaches has pre-activation 0 and output ``s(0) = 0``; one with no path onwards is unread.
+        Everything here costs time and memory in the number of kept entries, never in G's widths.
         """
-        if self._compact is not None:
-            return self._compact
-        dims = self.network.dims
-        entries = self._entries
-        depth = len(entries)
-        # forward reachability: reach[t] marks units of layer t (0 = input) fed by kept paths
-        reach = [np.ones(dims[0], dtype=bool)]
-        for t, e in enumerate(entries, start=1):
-            mask = np.zeros(dims[t], dtype=bool)
-            mask[e.rows[reach[t - 1][e.cols]]] = True
-            reach.append(mask)
-        reach[depth] = np.ones(dims[depth], dtype=bool)
-        # backward reachability from the output: leads[t] marks units of layer t with kept paths onwards
-        backward = [np.ones(dims[depth], dtype=bool)]  # layers depth, depth - 1, ..., 0
-        for t in range(depth, 0, -1):
-            e = entries[t - 1]
-            mask = np.zeros(dims[t - 1], dtype=bool)
-            mask[e.cols[backward[-1][e.rows]]] = True
-            backward.append(mask)
-        leads = backward[::-1]
-        live = (
-            [np.ones(dims[0], dtype=bool)] + [reach[t] & leads[t] for t in range(1, depth)] + [np.ones(dims[depth], dtype=bool)]
-        )
-        # new index of each live unit, by layer
-        index = [np.cumsum(mask) - 1 for mask in live]
-        matrices = []
-        for t, e in enumerate(entries, start=1):
-            keep = live[t][e.rows] & live[t - 1][e.cols]
-            shape = (int(live[t].sum()), int(live[t - 1].sum()))
-            matrices.append(sp.csr_matrix((e.vals[keep], (index[t][e.rows[keep]], index[t - 1][e.cols[keep]])), shape=shape))
-        self._compact = tuple(matrices)
+        if self._live is not None:
+            return self._live
+        entries, depth = self._entries, len(self._entries)
+        # hidden layer t: the units some kept entry touches, relabelled 0, 1, ... in G's order
+        touched = [np.unique(np.concatenate((entries[t - 1].rows, entries[t].cols))) for t in range(1, depth)]
+        rows = [np.searchsorted(touched[t - 1], e.rows) for t, e in enumerate(entries[:-1], start=1)] + [entries[-1].rows]
+        cols = [entries[0].cols] + [np.searchsorted(touched[t - 2], e.cols) for t, e in enumerate(entries[1:], start=2)]
+        reach: dict[int, np.ndarray] = {}  # reach[t]: touched units of layer t fed by kept paths from the input
+        for t in range(1, depth):
+            reach[t] = np.zeros(touched[t - 1].size, dtype=bool)
+            reach[t][rows[t - 1] if t == 1 else rows[t - 1][reach[t - 1][cols[t - 1]]]] = True
+        leads: dict[int, np.ndarray] = {}  # leads[t]: those with kept paths onwards to the output
+        for t in range(depth - 1, 0, -1):
+            leads[t] = np.zeros(touched[t - 1].size, dtype=bool)
+            leads[t][cols[t] if t == depth - 1 else cols[t][leads[t + 1][rows[t]]]] = True
+        live = {t: reach[t] & leads[t] for t in range(1, depth)}
+        new = {t: np.cumsum(live[t]) - 1 for t in live}  # index among the live units of layer t
+        keeps, new_rows, new_cols = [], [], []
+        for t in range(1, depth + 1):
+            keep = np.ones(len(entries[t - 1]), dtype=bool)
+            if t < depth:
+                keep &= live[t][rows[t - 1]]
+            if t > 1:
+                keep &= live[t - 1][cols[t - 1]]
+            keeps.append(keep)
+            new_rows.append(rows[t - 1][keep] if t == depth else new[t][rows[t - 1][keep]])
+            new_cols.append(cols[t - 1][keep] if t == 1 else new[t - 1][cols[t - 1][keep]])
+        self._live = _Live([touched[t - 1][live[t]] for t in range(1, depth)], keeps, new_rows, new_cols)
+        return self._live
+
+    def _live_matrices(self) -> tuple[sp.csr_matrix, ...]:
+        """The kept entries between live units, as sparse matrices (inputs and outputs all kept)."""
+        if self._compact is None:
+            live = self._live_units()
+            widths = [self.network.dims[0]] + [u.size for u in live.units] + [self.network.dims[-1]]
+            self._compact = tuple(
+                sp.csr_matrix((e.vals[keep], (r, c)), shape=(widths[t], widths[t - 1]))
+                for t, (e, keep, r, c) in enumerate(zip(self._entries, live.keeps, live.rows, live.cols, strict=True), start=1)
+            )
         return self._compact
 
     @property
     def live_widths(self) -> tuple[int, ...]:
         """Number of live units in each hidden layer of G."""
-        return tuple(m.shape[0] for m in self._live_matrices()[:-1])
+        return tuple(u.size for u in self._live_units().units)
 
     def forward(self, X: Any) -> np.ndarray:
         """Evaluate the ticket at ``X`` of shape ``(N, d)`` (or ``(d,)``) through its kept entries."""
@@ -224,11 +265,21 @@ class Ticket:
     __call__ = forward
 
     def compact(self) -> ReLUNetwork:
-        """The equivalent small dense network: dead units removed, the same function."""
-        return ReLUNetwork([m.toarray() for m in self._live_matrices()])
+        """The equivalent small dense network: dead units removed, the same function. Raises
+        :class:`~stronglth.errors.TooLargeError` for a matrix of more than ``COMPACT_MAX_ENTRIES``
+        (2**28) entries (G's input and output widths are kept: use :meth:`forward` for those)."""
+        matrices = self._live_matrices()
+        for t, m in enumerate(matrices, start=1):
+            if m.shape[0] * m.shape[1] > COMPACT_MAX_ENTRIES:
+                raise TooLargeError(
+                    f"the compacted M_{t} would be a dense {m.shape[0]:,} x {m.shape[1]:,} matrix, above the limit of"
+                    f" {COMPACT_MAX_ENTRIES:,} entries; evaluate the ticket with forward() instead"
+                )
+        return ReLUNetwork([m.toarray() for m in matrices])
 
-    def to_torch(self, dtype: torch.dtype | None = None) -> torch.nn.Sequential:
-        """An ``nn.Module`` computing the same function (the compacted network; float64 by default)."""
+    def to_torch(self, dtype: torch.dtype | str | None = None) -> torch.nn.Sequential:
+        """An ``nn.Module`` computing the same function (the compacted network). ``dtype``: a torch
+        floating-point dtype or the strings ``"float32"`` / ``"float64"``; float64 by default."""
         return self.compact().to_torch(dtype)
 
     # -- the contract: a true subnetwork ---------------------------------------------------------
@@ -262,127 +313,70 @@ class Ticket:
     # -- files ------------------------------------------------------------------------------
     def save(self, path: str | os.PathLike) -> Path:
         """Write the ticket in format "stronglth-ticket/1" (the README), atomically: the file appears
-        complete or not at all. Returns the path."""
-        path = Path(path)
+        complete or not at all, with the mode the user's umask gives, and the same ticket gives the
+        same bytes. Returns the path. A path that cannot be written (a directory, under a regular
+        file, a read-only directory, a full disk) raises :class:`~stronglth.errors.InvalidInputError`
+        and leaves nothing there."""
+        path = _npz.ticket_path(path, reading=False)
+        own = _npz.check_ticket_meta(self.meta)  # again: ticket.meta is a plain dict, and may have been changed
         meta = {
             "format": TICKET_FORMAT,
             "generator": GENERATOR,
             "seed": self.network.seed,
             "shapes": [list(s) for s in self.network.shapes],
-            "method": self.meta.get("method"),
-            "eps": self.meta.get("eps"),
-            "delta": self.meta.get("delta"),
+            "method": own.get("method"),
+            "eps": own.get("eps"),
+            "delta": own.get("delta"),
             "certified_error": self.certified_error,
             "version": __version__,
             "target_depth": 0 if self.target is None else self.target.depth,
-            **{k: v for k, v in self.meta.items() if k not in ("method", "eps", "delta")},
+            **{k: v for k, v in own.items() if k not in ("method", "eps", "delta")},
         }
-        arrays: dict[str, np.ndarray] = {"meta": np.array(json.dumps(meta, allow_nan=False))}
+        text = json.dumps(meta, allow_nan=False)
+        if len(text) > _npz.MAX_META_CHARS:
+            raise TooLargeError(
+                f"the ticket's meta is {len(text):,} characters of JSON; a ticket file allows {_npz.MAX_META_CHARS:,}"
+            )
+        arrays: dict[str, np.ndarray] = {"meta": np.array(text)}
         for t, e in enumerate(self._entries, start=1):
             arrays[f"rows_{t}"], arrays[f"cols_{t}"], arrays[f"vals_{t}"] = e.rows, e.cols, e.vals
         if self.target is not None:
             for i, w in enumerate(self.target.weights, start=1):
                 arrays[f"target_{i}"] = w
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         try:
-            with os.fdopen(fd, "wb") as f:
+            with _io.atomic_write(path, "wb") as f:
                 np.savez(f, **arrays)  # type: ignore[arg-type]  # numpy's stub: a key could fill savez's allow_pickle
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        except OSError as exc:  # a directory that cannot be made, a full disk, ...
+            raise InvalidInputError(f"{path}: cannot write the ticket: {exc.strerror or exc}") from None
         return path
 
     @classmethod
     def load(cls, path: str | os.PathLike, *, audit: bool = True) -> Ticket:
         """Read a ticket file, checking every rule of format "stronglth-ticket/1", and (unless
         ``audit=False``) that every kept value is G's. Raises :class:`~stronglth.errors.TicketFormatError`
-        or :class:`~stronglth.errors.TicketAuditError` naming the problem."""
-        return _read_ticket(Path(path), audit=audit)
+        or :class:`~stronglth.errors.TicketAuditError` naming the problem, :class:`~stronglth.errors.TooLargeError`
+        past the limits of :mod:`stronglth._npz`, :class:`~stronglth.errors.InvalidInputError` for a path
+        that is not a readable file. Memory and time are bounded by what the file really holds."""
+        if not isinstance(audit, (bool, np.bool_)):
+            raise InvalidInputError(f"audit must be True or False, got audit={audit!r}")
+        source = _npz.ticket_path(path, reading=True)
+        try:
+            network, entries, targets, certified_error, meta = _npz.read_ticket_file(source)
+            target = TargetNetwork(targets) if targets else None
+            ticket = cls(network, entries, target=target, certified_error=certified_error, meta=meta)
+        except MemoryError:
+            raise TooLargeError(f"{source}: the ticket does not fit in memory") from None
+        except InvalidInputError as exc:
+            raise TicketFormatError(f"{source}: {exc}") from None
+        except OSError as exc:
+            raise InvalidInputError(f"{source}: cannot read the ticket file: {exc.strerror or exc}") from None
+        if audit:
+            try:
+                ticket.audit()
+            except TicketAuditError as exc:
+                raise TicketAuditError(f"{source}: {exc}") from None
+        return ticket
 
     def __repr__(self) -> str:
         cert = "None" if self.certified_error is None else f"{self.certified_error:.3g}"
         return f"Ticket(G={self.network.dims}, nnz={self.nnz}, density={self.density:.3g}, certified_error={cert})"
-
-
-_META_REQUIRED = ("format", "generator", "seed", "shapes", "method", "eps", "delta", "certified_error")
-"""The fields a reader needs; ``version`` (the writer's package version) and everything else are
-provenance, kept in ``ticket.meta`` but not required (a ticket written by another tool loads)."""
-_META_OWN = set(_META_REQUIRED) | {"target_depth", "version"}
-
-
-def _read_ticket(path: Path, *, audit: bool) -> Ticket:
-    def fail(problem: str) -> TicketFormatError:
-        return TicketFormatError(f"{path}: {problem}")
-
-    if not path.is_file():
-        raise InvalidInputError(f"{path}: no such ticket file")
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            if not isinstance(z, np.lib.npyio.NpzFile):
-                raise fail("not an .npz archive")
-            arrays = {key: z[key] for key in z.files}
-    except ValueError as exc:
-        if "pickle" in str(exc):
-            raise fail("contains pickled objects, which are refused (no pickle anywhere)") from None
-        raise fail(f"unreadable: {exc}") from None
-    except (OSError, zipfile.BadZipFile, EOFError) as exc:
-        raise fail(f"not a readable .npz file ({exc})") from None
-    if "meta" not in arrays:
-        raise fail("missing key 'meta'")
-    try:
-        meta = json.loads(str(arrays["meta"][()]))
-    except (ValueError, TypeError) as exc:
-        raise fail(f"'meta' is not a JSON string ({exc})") from None
-    if not isinstance(meta, dict):
-        raise fail("'meta' is not a JSON object")
-    missing = [k for k in _META_REQUIRED if k not in meta]
-    if missing:
-        raise fail(f"meta lacks {', '.join(missing)}")
-    if meta["format"] != TICKET_FORMAT:
-        raise fail(f"unknown format {meta['format']!r}; this version reads {TICKET_FORMAT!r}")
-    if meta["generator"] != GENERATOR:
-        raise fail(f"unknown generator {meta['generator']!r}; this version knows {GENERATOR!r}")
-    try:
-        network = RandomNetwork(meta["shapes"], seed=meta["seed"])
-    except (InvalidInputError, TypeError) as exc:
-        raise fail(f"bad shapes or seed in meta: {exc}") from None
-    target_depth = meta.get("target_depth", 0)
-    if isinstance(target_depth, bool) or not isinstance(target_depth, int) or target_depth < 0:
-        raise fail(f"bad target_depth {target_depth!r}")
-    expected = {"meta"} | {f"{kind}_{t}" for t in range(1, network.depth + 1) for kind in ("rows", "cols", "vals")}
-    expected |= {f"target_{i}" for i in range(1, target_depth + 1)}
-    if missing := sorted(expected - arrays.keys()):
-        raise fail(f"missing keys {', '.join(missing)}")
-    if unknown := sorted(arrays.keys() - expected):
-        raise fail(f"unexpected keys {', '.join(unknown)}")
-    entries = []
-    for t in range(1, network.depth + 1):
-        rows, cols, vals = arrays[f"rows_{t}"], arrays[f"cols_{t}"], arrays[f"vals_{t}"]
-        if rows.dtype != np.int64 or cols.dtype != np.int64 or vals.dtype != np.float64:
-            raise fail(
-                f"rows_{t}, cols_{t}, vals_{t} must be int64, int64, float64; got {rows.dtype}, {cols.dtype}, {vals.dtype}"
-            )
-        entries.append((rows, cols, vals))
-    try:
-        target = TargetNetwork([arrays[f"target_{i}"] for i in range(1, target_depth + 1)]) if target_depth else None
-        ticket = Ticket(
-            network,
-            entries,
-            target=target,
-            certified_error=meta["certified_error"],
-            meta={k: v for k, v in meta.items() if k not in _META_OWN or k in ("method", "eps", "delta")},
-        )
-    except TicketFormatError:
-        raise
-    except InvalidInputError as exc:
-        raise fail(str(exc)) from None
-    if audit:
-        try:
-            ticket.audit()
-        except TicketAuditError as exc:
-            raise TicketAuditError(f"{path}: {exc}") from None
-    return ticket

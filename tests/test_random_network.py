@@ -194,3 +194,84 @@ def test_bad_indices():
         network.segment(1, 3, 0, 2)  # line 3 of a 3-column matrix
     with pytest.raises(ShapeError):
         network.values_at(1, [5], [0])
+
+
+# -- bounded cost and careless input (the reliability issue) ---------------------------------------
+
+
+@given(seed=seeds, t=st.integers(1, 2), data=st.data())
+def test_values_at_far_apart_runs_and_repeats_equal_the_spec(seed, t, data):
+    """Offsets sought with advance over long gaps, drawn through short ones (up to 64 values),
+    adjacent ones as runs, across the 65,536-offset blocks, repeats drawn once: bit for bit the
+    spec's stream (one 64-bit draw per value)."""
+    length = 140_000
+    network = RandomNetwork([(length, 3), (3, length)], seed=seed)
+    start = data.draw(st.sampled_from([0, 65_536 - 300, 131_072 - 200, 7]))
+    gaps = data.draw(st.lists(st.sampled_from([0, 1, 1, 2, 63, 64, 65, 66, 300, 5000]), min_size=1, max_size=60))
+    offsets = np.minimum(start + np.cumsum(gaps), length - 1)
+    lines = np.array(data.draw(st.lists(st.integers(0, 2), min_size=offsets.size, max_size=offsets.size)))
+    rows, cols = (offsets, lines) if t % 2 else (lines, offsets)
+    streams = {line: spec_line(seed, t, line, int(offsets.max()) + 1) for line in set(lines.tolist())}
+    expected = np.array([streams[int(line)][p] for line, p in zip(lines, offsets, strict=True)])
+    assert network.values_at(t, rows, cols).tobytes() == expected.tobytes()
+
+
+def test_values_at_costs_the_entries_not_the_gaps():
+    """20,000 offsets 256 apart drew every gap (5.1 million values, 41 MB); now only the entries."""
+    network = RandomNetwork([(10**9, 1), (1, 10**9)], seed=0)
+    offsets = np.arange(20_000, dtype=np.int64) * 256
+    tracemalloc.start()
+    values = network.values_at(1, offsets, np.zeros_like(offsets))
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert peak < 8_000_000
+    for i in (0, 1, 14_321, 19_999):
+        assert values[i] == network.segment(1, 0, int(offsets[i]), int(offsets[i]) + 1)[0]
+
+
+@pytest.mark.parametrize(
+    "rows, error, message",
+    [
+        (
+            [1.7],
+            InvalidInputError,
+            r"rows of M_1 must be integers .*floats are refused, even 1.0.*got dtype float64 \(e.g. 1.7\)",
+        ),
+        ([2.0], InvalidInputError, r"got dtype float64 \(e.g. 2.0\)"),
+        ([np.nan], InvalidInputError, r"\(e.g. nan\)"),
+        ("1", InvalidInputError, "got '1'"),
+        (["a"], InvalidInputError, "got dtype <U1"),
+        ([True], InvalidInputError, "got dtype bool"),
+        ([1, None], InvalidInputError, r"got the entry None \(NoneType\)"),
+        ([2**63], ShapeError, "rows of M_1: index 9223372036854775808 is out of range"),
+        ([-(2**70)], ShapeError, "index -1180591620717411303424 is out of range"),
+        ([5], ShapeError, r"row index 5 out of range \[0, 5\) for M_1 of shape \(5, 3\)"),
+        ([-1], ShapeError, r"row index -1 out of range \[0, 5\)"),
+    ],
+)
+def test_values_at_refuses_what_is_not_an_index(rows, error, message):
+    with pytest.raises(error, match=message):
+        RandomNetwork([(5, 3), (2, 5)], seed=0).values_at(1, rows, [0] * (1 if isinstance(rows, str) else len(rows)))
+
+
+@pytest.mark.parametrize(
+    "shapes, message",
+    [
+        (
+            [(2**40 + 1, 2), (1, 2**40 + 1)],
+            "M_1 rows must be at most MAX_WIDTH = 2..40 = 1,099,511,627,776, got 1,099,511,627,777",
+        ),
+        ([(2, 2**70), (1, 2)], "M_1 cols must be at most MAX_WIDTH"),
+        ([(2**40, 2**40)] * 2, "at most MAX_PARAMETERS = 2..62 weights, these shapes give 2.42e.24"),
+        ([(1, 1)] * 2002, "G may have at most 2000 matrices .1000 layers of the target., got 2002 shapes"),
+    ],
+)
+def test_shapes_beyond_the_limits_are_refused(shapes, message):
+    with pytest.raises(ShapeError, match=message):
+        RandomNetwork(shapes, seed=0)
+
+
+def test_shapes_at_the_limits_are_fine_and_cost_nothing():
+    network = RandomNetwork([(2**40, 1), (1, 2**40)], seed=0)
+    assert network.values_at(2, [0], [2**40 - 1])[0] == network.segment(2, 0, 2**40 - 1, 2**40)[0]
+    assert RandomNetwork([(1, 1)] * 2000, seed=0).depth == 2000
