@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from stronglth import _validate
 from stronglth.errors import InvalidInputError, VerificationInconclusive
 from stronglth.ticket import Ticket
 from stronglth.verification._common import check_norm, network_pair
@@ -126,6 +127,9 @@ def verify(
     ball in ``norm`` (``"l2"``, default, or ``"linf"``): sampled, adversarial, exact (``exact=True``)
     and certified (for a construction ticket against its own target)."""
     norm = check_norm(norm)
+    exact = _validate.boolean(exact, "exact")
+    time_limit = _validate.positive_float(time_limit, "time_limit")  # checked even when exact is False
+    rel_gap = _validate.non_negative_float(rel_gap, "rel_gap")
     if target is None:
         if not isinstance(net, Ticket) or net.target is None:
             raise InvalidInputError("verify needs a target: pass one, or a ticket that carries its target")

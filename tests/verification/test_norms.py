@@ -167,3 +167,13 @@ def test_report_json_is_strict_and_keeps_the_bounds_of_an_inconclusive_result():
     text = json.dumps(report.to_dict(), allow_nan=False)
     data = json.loads(text)
     assert data["exact_upper"] is None and data["exact"] is None and data["norm"] == "l2" and data["nested"] is True
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [{"exact": "yes"}, {"time_limit": 0}, {"time_limit": float("nan")}, {"rel_gap": -0.1}, {"norm": "L2"}, {"samples": 0}],
+)
+def test_bad_verify_options_are_package_errors_even_without_exact(bad):
+    f = random_target(3, [2, 1], seed=0)
+    with pytest.raises(InvalidInputError):
+        verify(f, f, **bad)
