@@ -167,8 +167,7 @@ START_METHODS = [
 @pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM], ids=["SIGKILL", "SIGTERM"])
 @pytest.mark.parametrize("method, mode", START_METHODS, ids=[f"{m}-{w}" for m, w in START_METHODS])
 def test_pool_workers_die_with_their_parent(tmp_path, how, method, mode):
-    if method not in multiprocessing.get_all_start_methods():
-        pytest.skip(f"no {method} start method here")
+    assert method in multiprocessing.get_all_start_methods()  # Linux has all three
     (tmp_path / "announce.py").write_text(ANNOUNCE)
     path = os.pathsep.join(filter(None, [str(tmp_path), os.environ.get("PYTHONPATH")]))
     process = start(POOL_SCRIPT, mode, method, env={**os.environ, "PYTHONPATH": path})
@@ -219,7 +218,7 @@ def test_sweep_workers_die_with_the_sweep(tmp_path, how):
     finally:
         stop(process, pids)
     rows = sweep.read_rows(results)
-    assert 1 <= len(rows) < 40 and results.read_bytes().endswith(b"\n")
+    assert 0 < len(rows) < 40 and results.read_bytes().endswith(b"\n")
 
 
 def test_a_worker_whose_parent_is_already_gone_exits_at_once():
