@@ -334,8 +334,12 @@ def exact_error_milp(
     combined = n_out > 1 and norm == "l2"
 
     def still_open(k: int) -> bool:
-        target = objective_lower[k] if combined else lower
-        return objective_upper[k] > (1 + rel_gap) * target and objective_upper[k] > 1e-14
+        if not combined:
+            return objective_upper[k] > (1 + rel_gap) * lower and objective_upper[k] > 1e-14
+        # l2, several outputs: each signed output is refined to its own gap, except one too small to
+        # move the combined bound (it adds at most rel_gap * lower / sqrt(n_out) in quadrature)
+        negligible = rel_gap * lower / np.sqrt(n_out)
+        return objective_upper[k] > max((1 + rel_gap) * objective_lower[k], negligible, 1e-14)
 
     timed_out = False
     for _ in range(max_rounds):
