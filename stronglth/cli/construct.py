@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 from stronglth._io import check_output_path
+from stronglth._workers import resolve_jobs
 from stronglth.cli._table import ticket_table
 from stronglth.cli._target import add_target_arguments, target_from_args
 from stronglth.constructions import construct, plan
@@ -35,7 +36,7 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
         seed=args.seed,
         negative_half_everywhere=args.negative_half_everywhere,
         on_failure=args.on_failure,
-        jobs=args.jobs,
+        jobs=resolve_jobs(args.jobs),  # once: the cap's message is printed once
         progress=None if not args.quiet else False,
         max_values=args.max_values,
     )
