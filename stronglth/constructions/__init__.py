@@ -20,7 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from stronglth.constructions.malach.network import construct_malach, plan_malach
-from stronglth.constructions.planning import ConstructionPlan
+from stronglth.constructions.planning import ConstructionPlan, bind_options
 from stronglth.constructions.subsetsum.network import construct_subsetsum, plan_subsetsum
 from stronglth.errors import InvalidInputError
 from stronglth.gadget_form import gadget_matrices, gadget_network
@@ -42,14 +42,13 @@ PLANNERS: dict[str, Callable[..., ConstructionPlan]] = {
 """Name -> function(target, **the same keyword arguments) -> the construction's plan."""
 
 
-def _check_keywords(method: str, kwargs: dict[str, Any]) -> None:
+def _check_keywords(method: str, target: TargetNetwork, kwargs: dict[str, Any]) -> None:
     if not isinstance(method, str) or method not in METHODS:
         raise InvalidInputError(f"unknown construction method {method!r}; choose one of {sorted(METHODS)}")
-    parameters = inspect.signature(METHODS[method]).parameters
-    valid = [name for name, p in parameters.items() if p.kind is inspect.Parameter.KEYWORD_ONLY]
-    unknown = sorted(set(kwargs) - set(valid))
-    if unknown:
+    valid = [n for n, p in inspect.signature(METHODS[method]).parameters.items() if p.kind is inspect.Parameter.KEYWORD_ONLY]
+    if unknown := sorted(set(kwargs) - set(valid)):
         raise InvalidInputError(f"unknown keyword(s) {', '.join(unknown)} for method {method!r}; valid: {', '.join(valid)}")
+    bind_options(METHODS[method], target, kwargs)  # a missing required keyword (eps, seed)
 
 
 def construct(target: TargetNetwork, method: str = "malach", **kwargs: Any) -> Ticket:
@@ -63,7 +62,7 @@ def construct(target: TargetNetwork, method: str = "malach", **kwargs: Any) -> T
     ``max_values`` values (:data:`~stronglth.constructions.planning.DEFAULT_MAX_VALUES`). The ticket
     carries its ``certified_error`` and the construction's parameters in ``ticket.meta``.
     """
-    _check_keywords(method, kwargs)
+    _check_keywords(method, target, kwargs)
     return METHODS[method](target, **kwargs)
 
 
@@ -71,5 +70,5 @@ def plan(target: TargetNetwork, method: str = "malach", **kwargs: Any) -> Constr
     """What :func:`construct` with the same arguments would do, before reading any value of G: G's
     widths and parameter count, the values read, an estimated time and memory
     (:class:`~stronglth.constructions.planning.ConstructionPlan`)."""
-    _check_keywords(method, kwargs)
+    _check_keywords(method, target, kwargs)
     return PLANNERS[method](target, **kwargs)

@@ -10,12 +10,23 @@ plan and how to raise the limit. ``stronglth construct --dry-run`` prints the pl
 
 from __future__ import annotations
 
+import inspect
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from stronglth.errors import InvalidInputError, TooLargeError
 
-__all__ = ["ConstructionPlan", "DEFAULT_MAX_VALUES", "check_plan", "check_max_values", "format_seconds", "format_bytes"]
+__all__ = [
+    "ConstructionPlan",
+    "DEFAULT_MAX_VALUES",
+    "check_plan",
+    "check_max_values",
+    "bind_options",
+    "format_seconds",
+    "format_bytes",
+]
 
 DEFAULT_MAX_VALUES = 5 * 10**10
 """The default ``max_values``: 5e10 values, about 3 minutes of the matching rule's scan and 8 of the
@@ -110,3 +121,19 @@ def check_plan(plan: ConstructionPlan, max_values: int | float) -> None:
             f"{plan.line()}: more than max_values = {limit}; pass max_values= (CLI: --max-values N) to run it"
             " anyway, or look first with stronglth.constructions.plan() (CLI: --dry-run)"
         )
+
+
+def bind_options(construction: Callable[..., Any], target: Any, options: dict[str, Any]) -> dict[str, Any]:
+    """The keyword arguments ``construction(target, **options)`` would see, defaults filled in, so
+    that a planner takes exactly its construction's arguments without repeating its signature.
+    Unknown or missing keywords are a package error listing the valid ones."""
+    parameters = inspect.signature(construction).parameters
+    valid = [name for name, p in parameters.items() if p.kind is inspect.Parameter.KEYWORD_ONLY]
+    if unknown := sorted(set(options) - set(valid)):
+        raise InvalidInputError(f"unknown keyword(s) {', '.join(unknown)}; valid: {', '.join(valid)}")
+    try:
+        bound = inspect.signature(construction).bind(target, **options)
+    except TypeError as exc:  # a required keyword (eps, seed) is missing
+        raise InvalidInputError(f"{construction.__name__}: {exc}") from None
+    bound.apply_defaults()
+    return {name: value for name, value in bound.arguments.items() if name in valid}

@@ -22,7 +22,7 @@ from stronglth._workers import process_pool, resolve_jobs
 from stronglth.constructions._assemble import stack_layers
 from stronglth.constructions.malach.gadget import RULES
 from stronglth.constructions.malach.layer import CHUNK, PIECE, LayerTicket, approximate_layer
-from stronglth.constructions.planning import DEFAULT_MAX_VALUES, ConstructionPlan, check_max_values, check_plan
+from stronglth.constructions.planning import DEFAULT_MAX_VALUES, ConstructionPlan, bind_options, check_max_values, check_plan
 from stronglth.errors import InvalidInputError, TicketNotFound
 from stronglth.random_network import RandomNetwork
 from stronglth.target import TargetNetwork
@@ -138,28 +138,12 @@ def _plan(target: TargetNetwork, r: _Resolved) -> ConstructionPlan:
     )
 
 
-def plan_malach(
-    target: TargetNetwork,
-    *,
-    eps: float,
-    delta: float = 0.05,
-    seed: int,
-    block_sizes: str | Sequence[int] = "theorem",
-    rule: str = "best",
-    negative_half_everywhere: bool = False,
-    on_failure: str = "raise",
-    jobs: int = 1,
-    progress: bool | None = None,
-    max_values: int | float = DEFAULT_MAX_VALUES,
-) -> ConstructionPlan:
-    """The plan of :func:`construct_malach` with the same arguments, before any value of G is read."""
-    _validate.optional_boolean(progress, "progress")
-    resolved = _resolve(
-        target, eps=eps, delta=delta, seed=seed, block_sizes=block_sizes, rule=rule,
-        negative_half_everywhere=negative_half_everywhere, on_failure=on_failure, jobs=jobs,
-    )  # fmt: skip
-    check_max_values(max_values)  # accepted for the symmetry with construct_malach; the plan is returned whatever its size
-    return _plan(target, resolved)
+def plan_malach(target: TargetNetwork, **options: Any) -> ConstructionPlan:
+    """The plan of :func:`construct_malach` with the same keyword arguments, before any value of G is read."""
+    bound = bind_options(construct_malach, target, options)
+    _validate.optional_boolean(bound.pop("progress"), "progress")
+    check_max_values(bound.pop("max_values"))  # accepted as construct_malach takes it; the plan is returned whatever its size
+    return _plan(target, _resolve(target, **bound))
 
 
 def construct_malach(

@@ -37,7 +37,7 @@ import numpy as np
 from stronglth import _validate, bounds
 from stronglth._workers import resolve_jobs
 from stronglth.constructions._assemble import stack_layers
-from stronglth.constructions.planning import DEFAULT_MAX_VALUES, ConstructionPlan, check_max_values, check_plan
+from stronglth.constructions.planning import DEFAULT_MAX_VALUES, ConstructionPlan, bind_options, check_max_values, check_plan
 from stronglth.constructions.subsetsum.auto import AUTO_CONSTANT, auto_start, search_layer
 from stronglth.constructions.subsetsum.layer import (
     SOLVE_ELEMENTS,
@@ -182,42 +182,13 @@ def _plan(target: TargetNetwork, r: _Resolved) -> ConstructionPlan:
     )
 
 
-def plan_subsetsum(
-    target: TargetNetwork,
-    *,
-    eps: float | None = None,
-    eta: float | Sequence[float] | None = None,
-    delta: float = 0.05,
-    seed: int,
-    block_sizes: str | Sequence[int] = "auto",
-    negative_half_everywhere: bool = False,
-    on_failure: str = "raise",
-    jobs: int = 1,
-    progress: bool | None = None,
-    max_size: int | None = None,
-    max_candidates: int | None = None,
-    max_values: int | float = DEFAULT_MAX_VALUES,
-) -> ConstructionPlan:
-    """The plan of :func:`construct_subsetsum` with the same arguments, before any value of G is read
-    (with ``block_sizes="auto"``: the sizes where the search starts; it may try others)."""
-    _validate.optional_boolean(progress, "progress")
-    check_max_values(max_values)
-    return _plan(
-        target,
-        _resolve(
-            target,
-            eps=eps,
-            eta=eta,
-            delta=delta,
-            seed=seed,
-            block_sizes=block_sizes,
-            negative_half_everywhere=negative_half_everywhere,
-            on_failure=on_failure,
-            jobs=jobs,
-            max_size=max_size,
-            max_candidates=max_candidates,
-        ),  # fmt: skip
-    )
+def plan_subsetsum(target: TargetNetwork, **options: Any) -> ConstructionPlan:
+    """The plan of :func:`construct_subsetsum` with the same keyword arguments, before any value of G
+    is read (with ``block_sizes="auto"``: the sizes where the search starts; it may try others)."""
+    bound = bind_options(construct_subsetsum, target, options)
+    _validate.optional_boolean(bound.pop("progress"), "progress")
+    check_max_values(bound.pop("max_values"))
+    return _plan(target, _resolve(target, **bound))
 
 
 def construct_subsetsum(
