@@ -92,4 +92,10 @@ def difference_norm(diff: np.ndarray, norm: str) -> np.ndarray:
 
 def output_errors(f: ReLUNetwork, g: ReLUNetwork, x: np.ndarray, norm: str = "l2") -> np.ndarray:
     """The error ``||f(x) - g(x)||`` in ``norm`` (see :data:`NORMS`) at each row of ``x``."""
-    return difference_norm(f.forward(x) - g.forward(x), norm)
+    errors = difference_norm(f.forward(x) - g.forward(x), norm)
+    if not np.all(np.isfinite(errors)):
+        raise InvalidInputError(
+            "the error is not finite at some input (the networks' outputs overflow float64, or the l2 norm of their"
+            " difference does): no bound can be reported; scale the weights down"
+        )
+    return errors

@@ -50,7 +50,7 @@ def _strict(value: Any) -> Any:
 
 
 def _at_most(a: float, b: float) -> bool:
-    return a <= b * (1 + 1e-9) + 1e-15  # a relative slack of 1e-9 for rounding
+    return a <= b * (1 + 1e-9) + 1e-12  # slack for rounding: 1e-9 relative, 1e-12 absolute (errors of 0)
 
 
 @dataclass(frozen=True)
@@ -101,7 +101,7 @@ class VerificationReport:
     @property
     def nested(self) -> bool:
         """``sampled <= adversarial``, and every lower bound at most every upper bound (a relative slack
-        of 1e-9 for rounding): what must hold whatever the exact method's status. A measure not
+        of 1e-9 and an absolute one of 1e-12 for rounding): what must hold whatever the exact method's status. A measure not
         computed is skipped; an inconclusive exact result still gives true bounds, so it takes part."""
         lowers, uppers = self.lower_bounds.values(), self.upper_bounds.values()
         return _at_most(self.sampled, self.adversarial) and all(_at_most(a, b) for a in lowers for b in uppers)
