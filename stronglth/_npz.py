@@ -25,6 +25,7 @@ from typing import IO, Any
 
 import numpy as np
 
+from stronglth._io import check_input_file
 from stronglth.errors import InvalidInputError, TicketFormatError, TooLargeError
 from stronglth.random_network import GENERATOR, MAX_MATRICES, RandomNetwork
 
@@ -63,12 +64,10 @@ def ticket_path(path: Any, *, reading: bool) -> Path:
         checked = Path(path)
     except TypeError as exc:  # a PathLike whose __fspath__ gives bytes
         raise InvalidInputError(f"the ticket path must be a str or os.PathLike naming a path ({exc})") from None
+    if reading:
+        return check_input_file(checked, what="ticket file")  # the package's one input check
     if checked.is_dir():
-        raise InvalidInputError(f"{checked}: {'is' if reading else 'cannot write the ticket:'} a directory, not a ticket file")
-    if reading and not checked.exists():
-        raise InvalidInputError(f"{checked}: no such ticket file")
-    if reading and not checked.is_file():
-        raise InvalidInputError(f"{checked}: not a regular file, so not a ticket file")
+        raise InvalidInputError(f"{checked}: cannot write the ticket: a directory, not a ticket file")
     return checked
 
 

@@ -8,7 +8,6 @@ import time
 from typing import Any
 
 from stronglth import _validate
-from stronglth._io import check_input_file
 from stronglth.cli._table import table
 from stronglth.errors import InvalidInputError
 from stronglth.ticket import Ticket
@@ -54,7 +53,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     check_samples(args.samples, "--samples")
     _validate.seed(args.seed, "--seed")
     _validate.positive_float(args.time_limit, "--time-limit")
-    ticket = Ticket.load(check_input_file(args.ticket, what="ticket file"))
+    ticket = Ticket.load(args.ticket)
     if ticket.target is None:
         raise InvalidInputError(f"{args.ticket} stores no target to verify against")
     start = time.perf_counter()
