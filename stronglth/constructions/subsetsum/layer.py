@@ -1,10 +1,14 @@
 """One layer of the subset-sum construction (Pensia et al., NeurIPS 2020; docs/theory.md §5).
 
 For each ``(o, j)`` of layer ``i`` the gadget (docs/theory.md §2) takes ``P`` among the units of
-block ``j`` with ``u_h > 0``, the subset whose products ``v_oh u_h`` sum closest to ``w_oj``, and
-``N`` among those with ``u_h < 0``, the subset with ``sum v_oh |u_h|`` closest to ``-w_oj`` (the ``N``
-half in layer 1 only, or everywhere with ``negative_half_everywhere``), each an exact subset-sum
-problem for :func:`stronglth.constructions.subsetsum.solver.solve`. The layer's events are cut
+block ``j`` with ``u_h > 0``, a subset whose products ``v_oh u_h`` sum to within ``eta`` of ``w_oj``,
+and ``N`` among those with ``u_h < 0``, one with ``sum v_oh |u_h|`` within ``eta`` of ``-w_oj`` (the
+``N`` half in layer 1 only, or everywhere with ``negative_half_everywhere``), each an exact
+subset-sum problem: the sparsest such subset (``objective="sparsest"``,
+:func:`~stronglth.constructions.subsetsum.sparse.solve_sparsest`), the closest one
+(``"least_error"``, :func:`~stronglth.constructions.subsetsum.solver.solve`, or
+:func:`~stronglth.constructions.subsetsum.sparse.solve_small` with ``max_size``), or the closest of
+exactly ``subset_size`` units (:func:`~stronglth.constructions.subsetsum.sparse.solve_fixed_size`). The layer's events are cut
 into tasks (a set of blocks, a run of outputs) that run serially or in a :class:`WorkerPool`; the
 partition depends on the shapes and ``M_{2i-1}`` only, so the ticket never depends on ``jobs``.
 """
@@ -20,9 +24,10 @@ import numpy as np
 
 from stronglth._workers import process_pool
 from stronglth.constructions.subsetsum.solver import solve
+from stronglth.constructions.subsetsum.sparse import solve_fixed_size, solve_small, solve_sparsest
 from stronglth.random_network import RandomNetwork, draw_uniform, line_bit_generator
 
-__all__ = ["LayerOptions", "SubsetSumLayer", "WorkerPool", "solve_layer_events", "TASK_VALUES", "SOLVE_ELEMENTS"]
+__all__ = ["OBJECTIVES", "LayerOptions", "SubsetSumLayer", "WorkerPool", "solve_layer_events", "TASK_VALUES", "SOLVE_ELEMENTS"]
 
 TASK_VALUES = 1 << 20
 """Values of ``M_{2i}`` read per task (8 MiB of float64): a task is a set of blocks (and a run of
@@ -31,6 +36,9 @@ outputs when one block of all outputs exceeds this), solved in one process."""
 SOLVE_ELEMENTS = 1 << 22
 """Rows per solver call are chosen so that rows x 2^(width/2) stays about this size: a running task
 notices an abandoned attempt between calls (see ``_abandoned``)."""
+
+OBJECTIVES = ("sparsest", "least_error")
+"""Which subset of a block serves a weight: the fewest units within eta, or the least error."""
 
 _SIDES = (+1, -1)  # P side (u > 0, target w), N side (u < 0, target -w)
 
@@ -59,6 +67,18 @@ class LayerOptions:
     max_size: int | None  # at most this many units per subset
     max_candidates: int  # the first this many candidates of a side (in unit order) are offered to the solver
     stop_on_failure: bool  # stop at the first failed group (attempts of "auto", or on_failure="raise")
+    objective: str = "least_error"  # one of OBJECTIVES
+    subset_size: int | None = None  # exactly this many units per subset (Natale et al. 2024)
+
+    def solve(self, values: np.ndarray, targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(mask, errors)`` of one group of problems (rows of ``values``) under these options."""
+        if self.subset_size is not None:
+            return solve_fixed_size(values, targets, self.subset_size)
+        if self.objective == "sparsest":
+            return solve_sparsest(values, targets, self.eta, self.max_size)
+        if self.max_size is not None:
+            return solve_small(values, targets, self.max_size)
+        return solve(values, targets)
 
 
 @dataclass(frozen=True)
@@ -80,6 +100,7 @@ class _Result:
     task: _Task
     errors: dict[int, np.ndarray]  # side -> (o1 - o0, len(inputs)) signed errors: D+ (side +1), D- (side -1)
     candidates: dict[int, np.ndarray]  # side -> (len(inputs),) candidates solved per block
+    short: dict[int, np.ndarray]  # side -> (len(inputs),) True where a block has fewer candidates than subset_size
     units: np.ndarray  # first-layer entries: unit h, its input j, its u
     unit_inputs: np.ndarray
     unit_weights: np.ndarray
@@ -91,7 +112,7 @@ class _Result:
         out = []
         t = self.task
         for side, err in self.errors.items():
-            o, b = np.nonzero(np.abs(err) > t.options.eta)
+            o, b = np.nonzero((np.abs(err) > t.options.eta) | self.short[side][None, :])
             out += [
                 (t.o0 + x, int(t.inputs[y]), side, float(abs(err[x, y])), int(self.candidates[side][y]))
                 for x, y in zip(o.tolist(), b.tolist(), strict=False)
@@ -126,10 +147,11 @@ def _solve_task(task: _Task) -> _Result | None:
     nb, n_o = task.inputs.size, task.o1 - task.o0
     v = _read_rows(task.network, 2 * task.layer, task.o0, task.o1, task.inputs, k)
     used = np.zeros((nb, k), dtype=bool)
-    errors, candidates, on_side, groups = {}, {}, {}, []
+    errors, candidates, short, on_side, groups = {}, {}, {}, {}, []
     for side in _SIDES if options.negative_half else _SIDES[:1]:
         on_side[side] = u > 0 if side > 0 else u < 0
         candidates[side] = np.minimum(on_side[side].sum(axis=1), options.max_candidates)  # the first ones in unit order
+        short[side] = candidates[side] < (options.subset_size or 0)
         errors[side] = np.full((n_o, nb), np.nan)
         groups += [(width, -side) for width in np.unique(candidates[side]).tolist()]
     second, solves = [], 0
@@ -144,24 +166,25 @@ def _solve_task(task: _Task) -> _Result | None:
             targets = side * task.weights[:, blocks]  # P: A ~ w; N: B ~ -w (so that B + w ~ 0)
             if width == 0:
                 errors[side][:, blocks] = 0.0 - targets  # the empty subset
-                continue
+                continue  # (a failure of its own with subset_size: ``short``)
             pos = np.stack([np.flatnonzero(on_side[side][b])[:width] for b in blocks])  # (len(blocks), width), increasing
             magnitude = np.abs(u[blocks[:, None], pos])  # |u_h|: u on P, -u on N (exact)
             values = v[:, blocks[:, None], pos] * magnitude  # (n_o, len(blocks), width): v_oh |u_h|
-            mask, e = solve(values.reshape(-1, width), targets.reshape(-1), options.max_size)
+            mask, e = options.solve(values.reshape(-1, width), targets.reshape(-1))
             solves += e.size
             errors[side][:, blocks] = e.reshape(n_o, blocks.size)
             o, b, p = np.nonzero(mask.reshape(n_o, blocks.size, width))
             used[blocks[b], pos[b, p]] = True
             h = task.inputs[blocks[b]] * k + pos[b, p]
             second.append(((task.o0 + o).astype(np.int64), h.astype(np.int64), v[o, blocks[b], pos[b, p]]))
-        if options.stop_on_failure and np.any(np.abs(errors[side][:, blocks_of_width]) > options.eta):
+        failed = np.any(np.abs(errors[side][:, blocks_of_width]) > options.eta) or short[side][blocks_of_width].any()
+        if options.stop_on_failure and failed:
             break
     rows, cols = np.nonzero(used)
     second.append((np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)))
     second_o, second_h, second_v = (np.concatenate(parts) for parts in zip(*second, strict=False))
     j = task.inputs[rows].astype(np.int64)
-    return _Result(task, errors, candidates, j * k + cols, j, u[rows, cols], (second_o, second_h, second_v), solves)
+    return _Result(task, errors, candidates, short, j * k + cols, j, u[rows, cols], (second_o, second_h, second_v), solves)
 
 
 def _tasks(

@@ -9,13 +9,16 @@ output ``o`` with ``v_oh = M_{2i}[o, h]``. For each ``(o, j)`` the gadget (docs/
 
     g(x) = A s(x) + B s(-x),   A = sum_{h in P} v_oh u_h,   B = sum_{h in N} v_oh |u_h|
 
-takes ``P`` among the units of block ``j`` with ``u_h > 0``, the subset minimising ``|A - w_oj|``,
-and ``N`` among those with ``u_h < 0``, the subset minimising ``|B + w_oj|`` (the ``N`` half in layer
-1 only, or in every layer with ``negative_half_everywhere``: later inputs are post-ReLU,
-docs/theory.md §2), each an exact subset-sum problem solved by
-:func:`stronglth.constructions.subsetsum.solver.solve` (one layer: :mod:`~stronglth.constructions.subsetsum.layer`). The
-per-weight errors ``D+ = A - W``, ``D- = B + W`` are the solver's optimum, and the certified error
-follows from the layer constants ``c_i`` exactly as for Malach's construction (docs/theory.md §3).
+takes ``P`` among the units of block ``j`` with ``u_h > 0``, a subset with ``|A - w_oj| <= eta``,
+and ``N`` among those with ``u_h < 0``, one with ``|B + w_oj| <= eta`` (the ``N`` half in layer 1
+only, or in every layer with ``negative_half_everywhere``: later inputs are post-ReLU,
+docs/theory.md §2), each an exact subset-sum problem: by default the sparsest such subset
+(:mod:`~stronglth.constructions.subsetsum.sparse`, docs/theory.md §5.1), or the closest one
+(``objective="least_error"``, :func:`stronglth.constructions.subsetsum.solver.solve`), or the
+closest of exactly ``subset_size`` units (one layer: :mod:`~stronglth.constructions.subsetsum.layer`).
+The per-weight errors ``D+ = A - W``, ``D- = B + W`` are those of the chosen subsets, and the
+certified error follows from the layer constants ``c_i`` exactly as for Malach's construction
+(docs/theory.md §3).
 
 Width. Pensia et al. prove that ``k = O(log(N / (delta eta)))`` units per block suffice (by Lueker
 1998, random subset sums are dense), with no explicit constant; there is therefore no "theorem"
@@ -40,6 +43,7 @@ from stronglth.constructions._assemble import stack_layers
 from stronglth.constructions.planning import DEFAULT_MAX_VALUES, ConstructionPlan, bind_options, check_max_values, check_plan
 from stronglth.constructions.subsetsum.auto import AUTO_CONSTANT, auto_start, search_layer
 from stronglth.constructions.subsetsum.layer import (
+    OBJECTIVES,
     SOLVE_ELEMENTS,
     TASK_VALUES,
     LayerOptions,
@@ -48,12 +52,13 @@ from stronglth.constructions.subsetsum.layer import (
     solve_layer_events,
 )
 from stronglth.constructions.subsetsum.solver import MAX_K
+from stronglth.constructions.subsetsum.sparse import DIRECT_SUBSETS
 from stronglth.errors import InvalidInputError, TicketNotFound
 from stronglth.random_network import RandomNetwork
 from stronglth.target import TargetNetwork
 from stronglth.ticket import Ticket
 
-__all__ = ["construct_subsetsum", "plan_subsetsum", "ON_FAILURE", "RATE"]
+__all__ = ["construct_subsetsum", "plan_subsetsum", "ON_FAILURE", "OBJECTIVES", "RATE"]
 
 ON_FAILURE = ("raise", "best_effort")
 
@@ -114,6 +119,8 @@ class _Resolved:
     jobs: int
     max_size: int | None
     max_candidates: int
+    objective: str
+    subset_size: int | None
     explicit: tuple[int, ...] | None
     starts: tuple[int, ...]
 
@@ -131,6 +138,8 @@ def _resolve(
     jobs: int,
     max_size: int | None,
     max_candidates: int | None,
+    objective: str,
+    subset_size: int | None,
 ) -> _Resolved:
     """Every argument checked, and the block sizes (explicit, or where "auto" starts) they give."""
     if not isinstance(target, TargetNetwork):
@@ -149,12 +158,35 @@ def _resolve(
     max_candidates = MAX_K if max_candidates is None else _validate.positive_int(max_candidates, "max_candidates")
     if max_candidates > MAX_K:
         raise InvalidInputError(f"max_candidates must be at most {MAX_K} (the exact solver's limit), got {max_candidates}")
+    objective = _validate.choice(objective, "objective", OBJECTIVES)
+    if subset_size is not None:
+        subset_size = _validate.positive_int(subset_size, "subset_size")
+        if subset_size > max_candidates:
+            raise InvalidInputError(
+                f"subset_size = {subset_size} exceeds max_candidates = {max_candidates}: no side offers that many units"
+            )
+        if max_size is not None:
+            raise InvalidInputError("give at most one of subset_size= (exactly s units) and max_size= (at most s units)")
     explicit = _resolve_block_sizes(target, block_sizes)
     starts = auto_start(target.dims, etas, delta, negative_half_everywhere=negative_half_everywhere)
     return _Resolved(
         eps, etas, delta, seed, negative_half_everywhere, on_failure, jobs,
-        None if max_size is None else int(max_size), max_candidates, explicit, starts,
+        None if max_size is None else int(max_size), max_candidates, objective, subset_size, explicit, starts,
     )  # fmt: skip
+
+
+def _sums_per_problem(width: int, r: _Resolved) -> float:
+    """Subset sums the solver enumerates for one problem of ``width`` candidates: ``2 * 2^(w/2)`` for
+    the least error; the sizes' classes for ``subset_size``; for the sparsest, the classes of at
+    most 2 units, the typical answer at eta ~ 0.01 (an estimate: a problem with no subset of at
+    most 2 units within eta costs up to the least-error search)."""
+    if r.subset_size is not None:
+        return float(min(math.comb(width, r.subset_size), 2 * 2 ** (width / 2)))
+    if r.objective == "sparsest":
+        return float(sum(math.comb(width, s) for s in range(3)))
+    if r.max_size is not None:
+        return float(min(sum(min(math.comb(width, s), DIRECT_SUBSETS) for s in range(r.max_size + 1)), 2 * 2 ** (width / 2)))
+    return 2 * 2 ** (width / 2)
 
 
 def _plan(target: TargetNetwork, r: _Resolved) -> ConstructionPlan:
@@ -165,7 +197,7 @@ def _plan(target: TargetNetwork, r: _Resolved) -> ConstructionPlan:
         n_in, n_out = dims[i - 1], dims[i]
         sides = 2 if (i == 1 or r.negative_half_everywhere) else 1
         width = min(math.ceil(k / 2), r.max_candidates)  # candidates on a side, about half the block
-        values += n_in * k * (1 + n_out) + n_out * n_in * sides * 2 * 2 ** (width / 2)
+        values += n_in * k * (1 + n_out) + n_out * n_in * sides * _sums_per_problem(width, r)
     widths = (dims[0],) + tuple(w for i, k in enumerate(ks, start=1) for w in (dims[i - 1] * k, dims[i]))
     parameters = sum(dims[i - 1] * k * (dims[i - 1] + dims[i]) for i, k in enumerate(ks, start=1))
     return ConstructionPlan(
@@ -205,6 +237,8 @@ def construct_subsetsum(
     progress: bool | None = None,
     max_size: int | None = None,
     max_candidates: int | None = None,
+    objective: str = "sparsest",
+    subset_size: int | None = None,
     max_values: int | float = DEFAULT_MAX_VALUES,
 ) -> Ticket:
     """A subset-sum ticket (Pensia et al. 2020): per target weight, the subsets ``P`` (``u > 0``) and
@@ -226,7 +260,18 @@ def construct_subsetsum(
             independently, and the ticket's G is the one with the block sizes found
             (``meta["block_sizes"]``; the sizes tried are in ``meta["auto_tried"]``).
             ``"theorem"`` and ``"instance"`` are refused: there is no explicit-constant theorem.
-        max_size: at most this many units per subset (passed to the solver).
+        objective: ``"sparsest"`` (default): per event, a subset of least cardinality among those
+            within the layer's ``eta`` (ties: least error, then the lowest code), searched by
+            subset size so that small answers cost little
+            (:func:`~stronglth.constructions.subsetsum.sparse.solve_sparsest`; docs/theory.md
+            §5.1); ``"least_error"``: the subset closest to the weight (the ticket of earlier
+            versions, about half of each block). Success (every event within ``eta``) is the same
+            for both, so ``block_sizes="auto"`` finds the same sizes; only the kept units differ.
+        subset_size: build every event from exactly this many units (Natale et al. 2024, the
+            density knob of their theorem; docs/theory.md §5.1): the least-error subset of that
+            size. An event whose side has fewer candidates, or whose best subset of that size
+            misses ``eta``, fails (:class:`~stronglth.errors.TicketNotFound` names it).
+        max_size: at most this many units per subset (with either objective).
         max_candidates: offer the solver only the first this many candidates of a side (in unit
             order); ``None``: up to the solver's limit :data:`~stronglth.constructions.subsetsum.solver.MAX_K`
             (40). The cost of a side grows like ``2^(n/2)`` in its ``n`` candidates, while success
@@ -252,7 +297,7 @@ def construct_subsetsum(
     r = _resolve(
         target, eps=eps, eta=eta, delta=delta, seed=seed, block_sizes=block_sizes,
         negative_half_everywhere=negative_half_everywhere, on_failure=on_failure, jobs=jobs,
-        max_size=max_size, max_candidates=max_candidates,
+        max_size=max_size, max_candidates=max_candidates, objective=objective, subset_size=subset_size,
     )  # fmt: skip
     check_plan(_plan(target, r), max_values)
     eps, etas, delta, seed, jobs = r.eps, r.etas, r.delta, r.seed, r.jobs
@@ -272,7 +317,15 @@ def construct_subsetsum(
             return None
 
         def solve_layer(network: RandomNetwork, i: int, k: int, *, stop_on_failure: bool) -> SubsetSumLayer:
-            options = LayerOptions(etas[i - 1], i == 1 or negative_half_everywhere, max_size, max_candidates, stop_on_failure)
+            options = LayerOptions(
+                etas[i - 1],
+                i == 1 or negative_half_everywhere,
+                max_size,
+                max_candidates,
+                stop_on_failure,
+                r.objective,
+                r.subset_size,
+            )
             return solve_layer_events(network, i, target.weights[i - 1], k, options, pool, bar)
 
         layers: list[SubsetSumLayer] = []
@@ -289,7 +342,7 @@ def construct_subsetsum(
             for i, k in enumerate(ks, start=1):
                 layer = solve_layer(network, i, k, stop_on_failure=on_failure == "raise")
                 if layer.failed_events and on_failure == "raise":
-                    raise _not_found(layer, etas[i - 1], starts[i - 1])
+                    raise _not_found(layer, etas[i - 1], starts[i - 1], r.subset_size)
                 layers.append(layer)
     network = RandomNetwork.for_target(target, ks, seed=seed)
     meta: dict[str, Any] = {
@@ -305,6 +358,8 @@ def construct_subsetsum(
         "negative_half_everywhere": negative_half_everywhere,
         "max_size": max_size,
         "max_candidates": max_candidates,
+        "objective": r.objective,
+        "subset_size": r.subset_size,
         "failures": sum(layer.failed_events for layer in layers),
         "solves": sum(layer.solves for layer in layers),
         "on_failure": on_failure,
@@ -312,10 +367,16 @@ def construct_subsetsum(
     return stack_layers(target, network, layers, meta)
 
 
-def _not_found(layer: SubsetSumLayer, eta: float, k_auto: int) -> TicketNotFound:
+def _not_found(layer: SubsetSumLayer, eta: float, k_auto: int, subset_size: int | None = None) -> TicketNotFound:
     output, input_, side, error, candidates = layer.failures[0]
     side_name = "P (u > 0)" if side > 0 else "N (u < 0)"
     more = "" if layer.complete else " or more"
+    if subset_size is not None and candidates < subset_size:
+        return TicketNotFound(
+            f"subset_size = {subset_size}: layer {layer.layer}, output {output}, input {input_}, side {side_name} has only"
+            f" {candidates} candidate unit(s) with block size {layer.k}; use larger blocks or a smaller subset_size"
+            f" ({layer.failed_events}{more} event(s) failed in this layer)"
+        )
     return TicketNotFound(
         f"width too small: layer {layer.layer}, output {output}, input {input_}, side {side_name}:"
         f" best error {error:.3g} > eta = {eta:.3g} with block size {layer.k} ({candidates} candidates on this side);"

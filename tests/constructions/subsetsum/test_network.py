@@ -102,6 +102,7 @@ def test_errors_are_the_optimum_over_all_subsets(w, k, seed, max_size, max_candi
         on_failure="best_effort",
         max_size=max_size,
         max_candidates=max_candidates,
+        objective="least_error",
     )
     ticket.audit()
     ((a, b),) = dense_gadgets(ticket)
@@ -123,6 +124,58 @@ def test_errors_are_the_optimum_over_all_subsets(w, k, seed, max_size, max_candi
             )
             scale = np.abs(values).sum() + abs(target_w)
             assert abs(abs(found) - best) <= 1e-12 * scale + 1e-300
+
+
+@given(
+    w=st.lists(st.floats(-0.7, 0.7), min_size=2, max_size=4),
+    k=st.integers(1, 12),
+    seed=st.integers(0, 2**32),
+    eta=st.sampled_from([0.01, 0.05, 0.2]),
+    subset_size=st.sampled_from([None, 1, 2, 3]),
+)
+def test_sparsest_and_fixed_size_subsets_against_brute_force(w, k, seed, eta, subset_size):
+    """Per (o, j, side) the kept units are, by default, a least-cardinality subset of the side's
+    candidates within eta (the least-error one where none is), and with subset_size the least-error
+    subset of exactly that size (brute force over every subset); the ticket's G is G's own."""
+    w = np.array(w) / max(1.0, float(np.linalg.norm(w)))
+    target = TargetNetwork([w.reshape(-1, 1)])
+    ticket = construct(
+        target, method="subsetsum", eta=eta, seed=seed, block_sizes=[k], on_failure="best_effort", subset_size=subset_size
+    )
+    ticket.audit()
+    assert ticket.meta["objective"] == "sparsest" and ticket.meta["subset_size"] == subset_size
+    ((a, b),) = dense_gadgets(ticket)
+    u = ticket.network.dense(1)[:, 0]
+    v = ticket.network.dense(2)
+    second = ticket.kept(2)
+    for o, target_w in enumerate(w.tolist()):
+        for side, found in ((+1, a[o, 0] - target_w), (-1, b[o, 0] + target_w)):
+            units = np.flatnonzero(np.sign(u) == side)
+            chosen = second.cols[second.rows == o]
+            chosen = chosen[np.sign(u[chosen]) == side]
+            assert set(chosen.tolist()) <= set(units.tolist())
+            values = v[o, units] * np.abs(u[units])
+            subsets = [
+                (size, abs(math.fsum(values[list(subset)]) - side * target_w))
+                for size in range(units.size + 1)
+                for subset in itertools.combinations(range(units.size), size)
+            ]
+            scale = np.abs(values).sum() + abs(target_w)
+            slack = 1e-12 * scale + 1e-300
+            if subset_size is not None:
+                if units.size < subset_size:
+                    assert chosen.size == units.size
+                    continue
+                assert chosen.size == subset_size
+                best = min(error for size, error in subsets if size == subset_size)
+                assert abs(abs(found) - best) <= slack
+                continue
+            within = [(size, error) for size, error in subsets if error <= eta - slack]
+            if within:  # clearly feasible: a subset of least size, and no more error than any of that size
+                assert chosen.size == min(size for size, _ in within)
+                assert abs(found) <= eta + slack
+            elif not any(error <= eta + slack for _, error in subsets):  # clearly infeasible: the least error
+                assert abs(abs(found) - min(error for _, error in subsets)) <= slack
 
 
 def test_auto_finds_a_block_size_whose_predecessor_fails():
