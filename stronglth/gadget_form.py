@@ -22,7 +22,7 @@ from stronglth.relu import ReLUNetwork
 if TYPE_CHECKING:
     from stronglth.ticket import Ticket
 
-__all__ = ["gadget_matrices", "gadget_network", "recomputed_certified_error"]
+__all__ = ["gadget_matrices", "gadget_network", "weight_errors", "recomputed_certified_error"]
 
 
 def _is_ticket(value: Any) -> bool:
@@ -86,13 +86,23 @@ def recomputed_certified_error(ticket: Ticket | Any) -> float | None:
     ``c_1 = ||[D+, D-]||_2`` and ``c_i = ||D+||_2`` for ``i >= 2`` (post-ReLU inputs are ``>= 0``);
     then ``E_i = s_i E_{i-1} + c_i (R_{i-1} + E_{i-1})``. ``None`` for tickets not of that shape.
     """
+    errors = weight_errors(ticket)
+    if errors is None:
+        return None
+    constants = [bounds.layer_error_constant(e) for e in errors]
+    assert ticket.target is not None  # weight_errors returns None for a ticket without one
+    return bounds.certified_error([n.spectral_norm for n in ticket.target.layer_norms()], constants)
+
+
+def weight_errors(ticket: Any) -> list[np.ndarray] | None:
+    """The per-weight errors the certified bound reads (docs/theory.md §3.1), layer by layer, from the
+    ticket's kept weights: ``[D+, D-]`` (shape ``(n_1, 2 d)``) for layer 1, where the input may be
+    negative, and ``D+`` for the later layers, whose inputs are ``>= 0``; ``D+ = A - W``, ``D- = B + W``.
+    ``None`` for tickets not of the gadget form (:func:`gadget_matrices`)."""
     matrices = gadget_matrices(ticket)
     if matrices is None:
         return None
-    target = ticket.target
-    assert target is not None  # gadget_matrices returns None for a ticket without one
-    constants = []
-    for i, ((a, b), w) in enumerate(zip(matrices, target.weights, strict=True), start=1):
-        d_plus, d_minus = a - w, b + w
-        constants.append(bounds.layer_error_constant(d_plus, d_minus) if i == 1 else bounds.layer_error_constant(d_plus))
-    return bounds.certified_error([n.spectral_norm for n in target.layer_norms()], constants)
+    return [
+        np.hstack((a - w, b + w)) if i == 1 else a - w
+        for i, ((a, b), w) in enumerate(zip(matrices, ticket.target.weights, strict=True), start=1)
+    ]
