@@ -40,14 +40,19 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
         progress=None if not args.quiet else False,
         max_values=args.max_values,
     )
+    subset_sum_only = {
+        "--eta": args.eta, "--objective": args.objective, "--subset-size": args.subset_size, "--max-size": args.max_size,
+    }  # fmt: skip
     if args.method == "malach":
-        if args.eta is not None:
-            raise InvalidInputError("--eta is for --method subsetsum; the Malach construction derives eta_i from --eps")
+        for flag, value in subset_sum_only.items():
+            if value is not None:
+                raise InvalidInputError(f"{flag} is for --method subsetsum (the Malach construction derives eta_i from --eps)")
         options.update(eps=args.eps, rule=args.rule, block_sizes=args.block_sizes or "theorem")
     else:
         if args.rule != "best":
             raise InvalidInputError("--rule is for --method malach")
         options.update(eps=args.eps, eta=args.eta, block_sizes=args.block_sizes or "auto")
+        options.update(objective=args.objective or "sparsest", subset_size=args.subset_size, max_size=args.max_size)
     return options
 
 
@@ -99,6 +104,13 @@ def add_parser(subparsers: Any) -> None:
         default=None,
         help="malach: theorem | instance | k1,k2,... (default theorem); subsetsum: auto | k1,k2,... (default auto)",
     )
+    con.add_argument(
+        "--objective",
+        choices=["sparsest", "least_error"],
+        help="subsetsum: which subset serves a weight: the fewest units within eta (default) or the least error",
+    )
+    con.add_argument("--subset-size", type=int, help="subsetsum: every weight from exactly this many units (Natale et al. 2024)")
+    con.add_argument("--max-size", type=int, help="subsetsum: at most this many units per weight")
     con.add_argument("--rule", default="best", choices=["best", "matching"], help="gadget rule (default best)")
     con.add_argument("--negative-half-everywhere", action="store_true", help="keep the N half in every layer, not only the first")
     con.add_argument(

@@ -6,6 +6,8 @@
 - :mod:`~stronglth.experiments.looseness`: measured sup error at the theorem's width vs eps;
 - :mod:`~stronglth.experiments.construction_vs_edge_popup`: Malach's construction vs edge-popup inside the same G;
 - :mod:`~stronglth.experiments.edge_popup_classification`: edge-popup MLPs on digits and MNIST-1D vs density and width;
+- :mod:`~stronglth.experiments.pensia_mnist`: Pensia et al.'s subset-sum experiment on a trained MNIST network;
+- :mod:`~stronglth.experiments.fixed_size_subsets`: ticket density vs G's size with fixed subset sizes (Natale et al.);
 - :mod:`~stronglth.experiments.toy`: a cheap experiment for the engine's own tests (hidden).
 
 Each module defines ``EXPERIMENT``, a :class:`stronglth.sweep.Experiment`; :data:`EXPERIMENTS`
@@ -20,7 +22,9 @@ from stronglth.experiments import (
     depth,
     edge_popup_classification,
     failure_prob,
+    fixed_size_subsets,
     looseness,
+    pensia_mnist,
     toy,
     width_vs_eps,
 )
@@ -37,6 +41,8 @@ EXPERIMENTS: dict[str, Experiment] = {
         looseness.EXPERIMENT,
         construction_vs_edge_popup.EXPERIMENT,
         edge_popup_classification.EXPERIMENT,
+        pensia_mnist.EXPERIMENT,
+        fixed_size_subsets.EXPERIMENT,
         toy.EXPERIMENT,
     )
 }
