@@ -47,6 +47,7 @@ def test_sparsest_keeps_fewer_weights_and_report(tmp_path):
     assert int(rows[("sparsest", "0.01")]["kept_second_layer"]) < int(rows[("least_error", "0.01")]["kept_second_layer"])
     text = (tmp_path / exp.NAME / "summary.md").read_text()
     assert "Pensia et al. 2020 (published" in text and "stronglth, sparsest, eta 0.01" in text
+    assert "left out of the default grid" not in text  # the least-error cell at 0.01 is there
     assert (tmp_path / exp.NAME / f"{exp.NAME}.png").stat().st_size > 0
 
 
@@ -63,3 +64,8 @@ def test_bad_cells():
     with pytest.raises(InvalidInputError, match="data_dir"):
         PensiaMnistCell(objective="sparsest", eta=0.01, dataset="mnist")
     assert len(exp.grid()) == 6 and all(c.dataset == "mnist-sample" for c in exp.grid())
+
+
+def test_the_summary_says_why_least_error_at_001_is_missing():
+    text = exp._least_error_plan([{"objective": "sparsest", "eta": 0.01, "block_sizes": "66 48", "hidden": 500}])
+    assert "left out of the default grid" in text and "[66, 48]" in text and "subset sums" in text
