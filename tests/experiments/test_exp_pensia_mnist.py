@@ -63,7 +63,7 @@ def test_bad_cells():
         PensiaMnistCell(objective="fewest", eta=0.01)
     with pytest.raises(InvalidInputError, match="data_dir"):
         PensiaMnistCell(objective="sparsest", eta=0.01, dataset="mnist")
-    assert len(exp.grid()) == 6 and all(c.dataset == "mnist-sample" for c in exp.grid())
+    assert len(exp.grid()) == 7 and all(c.dataset == "mnist-sample" for c in exp.grid())
 
 
 def test_the_summary_says_why_least_error_at_001_is_missing():
