@@ -230,7 +230,8 @@ def write_report(directory: Path, rows: list[Row]) -> list[Path]:
             continue
         table.append(
             [
-                f"stronglth, {r['objective']}, eta 0.01 ({r['dataset']}, seed {r['train_seed']})",
+                f"stronglth, {r['objective']}, eta 0.01 ({r['dataset']}, seed {r['train_seed']}"
+                + (f", {r['max_candidates']} candidates per side)" if r["max_candidates"] else ")"),
                 r["target_accuracy"], r["ticket_accuracy"], r["agreement"], f"{r['g_weights_their_count']:,}",
                 f"{r['kept_second_layer']:,}", fmt(r["kept_per_weight"]), fmt(r["largest_weight_error"], 4),
                 fmt(r["certified_error_ball"]), f"{r['construct_seconds']:.1f} s", r["cores"],
