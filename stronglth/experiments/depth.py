@@ -98,6 +98,7 @@ def cell(config: DepthCell) -> dict:
             seed=config.seed,
             block_sizes=ks,
             on_failure="best_effort",
+            objective="least_error",  # the subset the committed rows were computed with (the default is now "sparsest")
             progress=False,
         )
     else:
