@@ -69,3 +69,16 @@ def test_bad_cells():
 def test_the_summary_says_why_least_error_at_001_is_missing():
     text = exp._least_error_plan([{"objective": "sparsest", "eta": 0.01, "block_sizes": "66 48", "hidden": 500}])
     assert "left out of the default grid" in text and "[66, 48]" in text and "subset sums" in text
+
+
+def test_full_mnist_from_idx_files(tmp_path, monkeypatch):
+    from stronglth.baselines.data import write_idx
+
+    rng = np.random.default_rng(0)
+    for prefix, n in (("train", 60), ("t10k", 20)):
+        write_idx(tmp_path / f"{prefix}-images-idx3-ubyte", rng.integers(0, 256, (n, 28, 28), dtype=np.uint8))
+        write_idx(tmp_path / f"{prefix}-labels-idx1-ubyte", rng.integers(0, 10, n, dtype=np.uint8))
+    row = exp.cell(PensiaMnistCell(objective="sparsest", eta=0.05, dataset="mnist", data_dir=str(tmp_path), hidden=4, epochs=1))
+    assert row["failures"] == 0 and row["largest_weight_error"] <= 0.05 * (1 + 1e-12)
+    monkeypatch.setenv(exp.DATA_DIR_VARIABLE, str(tmp_path))
+    assert {c.dataset for c in exp.grid(full=True)} == {"mnist-sample", "mnist"}
