@@ -11,9 +11,13 @@ sphere. The error is ``||e(x)||`` in ``norm``: ``"l2"`` (default) or ``"linf"``.
   at an eigenvector of ``A'A``. Exact up to floating point.
 - any small ``d``: a mixed-integer program over polytopes shrinking onto the ball, with lower and
   upper bounds (:mod:`stronglth.verification.milp`).
+- any ``d``: branch-and-bound on the differential bound (``"bab"``,
+  :mod:`stronglth.verification.branch_and_bound`), or that bound alone (``"bounds"``,
+  :mod:`stronglth.verification.differential`; docs/theory.md §10).
 
-:func:`exact_error` picks the method; a construction ticket against its own target is handed over
-in its gadget form (:func:`stronglth.constructions.gadget_network`), small and layer by layer close.
+:func:`exact_error` picks the method (``"auto"``: :func:`auto_method`) and the result names it; a
+construction ticket against its own target is handed over in its gadget form
+(:func:`stronglth.constructions.gadget_network`), small and layer by layer close.
 """
 
 from __future__ import annotations
@@ -30,12 +34,30 @@ from stronglth.gadget_form import gadget_network
 from stronglth.relu import ReLUNetwork
 from stronglth.ticket import Ticket
 from stronglth.verification._common import ExactResult, check_norm, network_pair, output_errors
+from stronglth.verification.branch_and_bound import branch_and_bound
 from stronglth.verification.certified import is_own_target
-from stronglth.verification.milp import exact_error_milp
+from stronglth.verification.differential import check_domain, differential_bound
+from stronglth.verification.milp import MAX_SIGN_CUTS_D, exact_error_milp
 
-__all__ = ["METHODS", "ExactResult", "exact_error", "exact_error_1d", "exact_error_circle"]
+__all__ = ["METHODS", "AUTO_MILP_MAX_UNITS", "ExactResult", "auto_method", "exact_error", "exact_error_1d", "exact_error_circle"]
 
-METHODS = ("auto", "endpoints", "circle", "milp")
+METHODS = ("auto", "endpoints", "circle", "milp", "bab", "bounds")
+"""``"bounds"`` is the differential upper bound alone (with the best error at its maximisers as
+lower bound); the others aim at ``upper <= (1 + rel_gap) lower``."""
+
+AUTO_MILP_MAX_UNITS = 32
+"""``"auto"`` for ``d >= 3`` takes the MILP when both networks (in gadget form) have at most this many
+hidden units together and ``d <= 8``, else branch-and-bound (measured: ``benchmarks/verify_bab.py``)."""
+
+
+def auto_method(f: ReLUNetwork, g: ReLUNetwork) -> str:
+    """The method ``"auto"`` uses for the pair ``(f, g)`` as the exact methods see it: ``endpoints``
+    (``d = 1``), ``circle`` (``d = 2``), ``milp`` (small networks, ``d <= 8``), else ``bab``."""
+    d = f.dims[0]
+    if d <= 2:
+        return "endpoints" if d == 1 else "circle"
+    units = sum(f.dims[1:-1]) + sum(g.dims[1:-1])
+    return "milp" if d <= MAX_SIGN_CUTS_D and units <= AUTO_MILP_MAX_UNITS else "bab"
 
 
 def exact_error_1d(f: ReLUNetwork, g: ReLUNetwork, norm: str = "l2") -> ExactResult:
@@ -151,11 +173,15 @@ def exact_error(
     rel_gap: float = 0.01,
     start_point: np.ndarray | None = None,
     seed_points: np.ndarray | None = None,
+    domain: str = "ball",
 ) -> ExactResult:
     """True lower and upper bounds on ``sup_B ||net - target||`` in ``norm``: ``"endpoints"`` (d = 1)
-    and ``"circle"`` (d = 2) enumerate and are exact; ``"milp"`` (any d, small networks) bounds the
-    sup within ``rel_gap`` when it can (:mod:`stronglth.verification.milp`); ``"auto"`` picks the
-    first that applies. The result's ``status`` says which (:data:`~stronglth.verification.STATUSES`).
+    and ``"circle"`` (d = 2) enumerate and are exact; ``"milp"`` (any d, small networks) and ``"bab"``
+    (any d; branch-and-bound on the differential bound) bound the sup within ``rel_gap`` when they
+    can; ``"bounds"`` is the differential bound alone; ``"auto"`` picks by :func:`auto_method`. The
+    result's ``method`` says which ran, its ``status`` how far it got
+    (:data:`~stronglth.verification.STATUSES`). ``domain``: ``"ball"`` (the unit ball, default) or
+    ``"box"`` (``[-1, 1]^d``, for ``"bab"`` and ``"bounds"`` only).
     """
     norm = check_norm(norm)
     time_limit = _validate.positive_float(time_limit, "time_limit")
@@ -164,10 +190,30 @@ def exact_error(
         raise InvalidInputError(f"rel_gap must be a finite number >= 0, got rel_gap={rel_gap!r}")
     if method not in METHODS:
         raise InvalidInputError(f"unknown exact method {method!r}; choose one of {METHODS}")
+    domain = check_domain(domain)
+    if domain != "ball" and method not in ("bab", "bounds"):
+        raise InvalidInputError(f"domain={domain!r} is supported by the methods 'bab' and 'bounds' only, not {method!r}")
+    if method == "bounds":
+        return differential_bound(net, target, norm=norm, domain=domain, rel_gap=rel_gap)
+    if method == "bab":
+        return branch_and_bound(
+            net,
+            target,
+            norm=norm,
+            domain=domain,
+            rel_gap=rel_gap,
+            time_limit=time_limit,
+            seed_points=seed_points,
+            start_point=start_point,
+        )
     f, g = _exact_pair(net, target)
     d = f.dims[0]
     if method == "auto":
-        method = "endpoints" if d == 1 else "circle" if d == 2 else "milp"
+        method = auto_method(f, g)
+        if method == "bab":
+            return branch_and_bound(
+                net, target, norm=norm, rel_gap=rel_gap, time_limit=time_limit, seed_points=seed_points, start_point=start_point
+            )
     if method == "endpoints" and d == 1:
         return exact_error_1d(f, g, norm)
     if method == "circle" and d == 2:
@@ -183,5 +229,6 @@ def exact_error(
             seed_points=seed_points,
         )
     raise InvalidInputError(
-        f"exact method {method!r} does not apply to input dimension {d}; use 'auto', 'endpoints' (d=1), 'circle' (d=2) or 'milp'"
+        f"exact method {method!r} does not apply to input dimension {d}; use 'auto', 'endpoints' (d=1), 'circle' (d=2),"
+        " 'milp', 'bab' or 'bounds'"
     )

@@ -30,12 +30,16 @@ from stronglth.ticket import Ticket
 from stronglth.verification._common import check_norm, network_pair
 from stronglth.verification.adversarial import adversarial_error, adversarial_search
 from stronglth.verification.certified import certified_bound, is_own_target
+from stronglth.verification.exact import METHODS as EXACT_METHODS
 from stronglth.verification.exact import exact_error
 from stronglth.verification.sampled import sampled_error
 
 __all__ = ["METHODS", "VerificationReport", "verify", "sup_error"]
 
-METHODS = ("sampled", "adversarial", "exact", "certified")
+METHODS = ("sampled", "adversarial", "exact", "certified", "bounds", "endpoints", "circle", "milp", "bab")
+"""What :func:`sup_error` can name: the lower bounds (``sampled``, ``adversarial``), ``exact`` (the
+method ``"auto"`` picks), each exact method by name (``endpoints``, ``circle``, ``milp``, ``bab``),
+and the upper bounds ``certified`` (docs/theory.md §3) and ``bounds`` (the differential bound, §10)."""
 
 
 def _strict(value: Any) -> Any:
@@ -166,14 +170,21 @@ def verify(
 def sup_error(net: Any, target: Any, *, method: str = "sampled", **options: Any) -> float:
     """One number: the sup error over the unit ball by ``method`` (one of :data:`METHODS`), in
     ``norm=`` (``"l2"``, default, or ``"linf"``; an option of every method). ``"sampled"`` and
-    ``"adversarial"`` are lower bounds; ``"exact"`` returns the exact method's upper bound and raises
-    :class:`~stronglth.errors.VerificationInconclusive` when its bounds do not meet; ``"certified"``
-    (an ``l2`` bound, hence also a ``linf`` bound) needs a construction ticket and its own target."""
+    ``"adversarial"`` are lower bounds; ``"exact"`` (the method ``"auto"`` picks) and each exact method
+    by name (``"endpoints"``, ``"circle"``, ``"milp"``, ``"bab"``) return the upper bound and raise
+    :class:`~stronglth.errors.VerificationInconclusive` when the bounds do not meet; ``"bounds"``
+    returns the differential upper bound (docs/theory.md §10; options ``norm``, ``domain``) whatever
+    its gap; ``"certified"`` (an ``l2`` bound, hence also a ``linf`` bound) needs a construction ticket
+    and its own target."""
     if method == "sampled":
         return sampled_error(net, target, **options)[0]
     if method == "adversarial":
         return adversarial_error(net, target, **options)[0]
-    if method == "exact":
+    if method == "bounds":
+        return exact_error(net, target, method="bounds", **options).upper
+    if method == "exact" or (method in EXACT_METHODS and method != "auto"):
+        if method != "exact":
+            options["method"] = method
         result = exact_error(net, target, **options)
         if result.status == "inconclusive":
             raise VerificationInconclusive(

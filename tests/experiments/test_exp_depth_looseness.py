@@ -21,13 +21,17 @@ def test_depth_cell_measures_nest(method):
 
 @pytest.mark.parametrize("rule, d, widths", [("best", 2, (2, 1)), ("matching", 2, (2, 1)), ("best", 3, (3, 1))])
 def test_looseness_cell_is_below_eps(rule, d, widths):
-    config = looseness.LoosenessCell(rule=rule, eps=0.4, seed=1, d=d, widths=widths, samples=2000, steps=30)
+    config = looseness.LoosenessCell(rule=rule, eps=0.4, seed=1, d=d, widths=widths, samples=2000, steps=30, bab_seconds=2.0)
     r = looseness.cell(config)
-    assert r["measured_by"] == ("exact" if d <= 2 else "adversarial")
+    assert r["measured_by"] == ("exact" if d <= 2 else "adversarial and bab lower bound")
+    assert r["upper_by"] == ("exact" if d <= 2 else "bab") and (d <= 2) == (r["bab_status"] is None)
     if r["failures"] == 0:
         assert r["certified"] <= 0.4
     assert r["adversarial"] <= r["measured"] * (1 + 1e-9) + 1e-15 <= r["certified"] * (1 + 1e-9) + 2e-15
+    assert r["measured"] <= r["upper"] * (1 + 1e-9) + 1e-15  # the sup lies in [measured, upper]
     assert r["eps_over_measured"] == pytest.approx(0.4 / r["measured"])
+    assert r["eps_over_upper"] == pytest.approx(0.4 / r["upper"])
+    assert r["eps_over_upper"] <= r["eps_over_measured"] * (1 + 1e-9)
 
 
 def test_depth_targets_have_the_configured_shape():

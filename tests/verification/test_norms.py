@@ -160,9 +160,14 @@ def test_bad_exact_options_are_package_errors(bad):
 
 
 def test_report_json_is_strict_and_keeps_the_bounds_of_an_inconclusive_result():
-    f, g = random_target(4, [16, 16, 1], seed=0), random_target(4, [16, 16, 1], seed=1)
+    f, g = random_target(4, [8, 1], seed=0), random_target(4, [8, 1], seed=1)  # small: "auto" takes the MILP
     report = verify(f, g, exact=True, samples=500, time_limit=1e-9)
+    assert report.exact_method == "milp"
     assert report.exact_status == "inconclusive" and report.exact is None and report.exact_upper == np.inf
+    big_f, big_g = random_target(4, [16, 16, 1], seed=0), random_target(4, [16, 16, 1], seed=1)
+    anytime = verify(big_f, big_g, exact=True, samples=500, time_limit=1e-9)  # branch-and-bound: its first bound stays
+    assert anytime.exact_method == "bab" and anytime.exact_status == "inconclusive" and np.isfinite(anytime.exact_upper)
+    assert anytime.nested
     assert report.nested  # an infinite upper bound nests; nothing is dressed up as a failure
     text = json.dumps(report.to_dict(), allow_nan=False)
     data = json.loads(text)

@@ -1,0 +1,80 @@
+"""Branch-and-bound (stronglth/verification/branch_and_bound.py, docs/theory.md §10): its bounds
+bracket the exact value where an exact method runs (enumeration at d = 2, the MILP at d = 3), its
+lower bound is the error at its point, and it says inconclusive when time runs out."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from stronglth import ReLUNetwork, construct, random_target
+from stronglth.errors import VerificationInconclusive
+from stronglth.verification import exact_error, sup_error, unit_sphere_points, verify
+from stronglth.verification._common import output_errors
+from stronglth.verification.branch_and_bound import branch_and_bound
+from stronglth.verification.differential import pair_layers
+from stronglth.verification.exact import exact_error_circle, exact_error_milp
+
+
+def ticket_pair(d, widths, seed, eps=0.2):
+    target = random_target(d, widths, seed=seed)
+    return construct(target, eps=eps, seed=seed, block_sizes=[12] * len(widths), on_failure="best_effort"), target
+
+
+@given(seed=st.integers(0, 2**32 - 1), widths=st.sampled_from([[3, 1], [4, 2], [3, 3, 1]]), norm=st.sampled_from(["l2", "linf"]))
+@settings(max_examples=10, deadline=None)
+def test_bab_brackets_the_enumerated_value_in_two_dimensions(seed, widths, norm):
+    ticket, target = ticket_pair(2, widths, seed)
+    layers = pair_layers(ticket, target)
+    exact = exact_error_circle(layers.f, layers.g, norm).upper
+    result = branch_and_bound(ticket, target, norm=norm, time_limit=60)
+    assert result.lower <= exact * (1 + 1e-9) and exact <= result.upper * (1 + 1e-12)
+    assert result.status == "within_gap" and result.upper <= 1.01 * result.lower
+    assert float(output_errors(layers.f, layers.g, result.point[None], norm)[0]) == pytest.approx(result.lower, rel=1e-12)
+
+
+@given(seed=st.integers(0, 2**32 - 1))
+@settings(max_examples=4, deadline=None)
+def test_bab_and_the_milp_agree_in_three_dimensions(seed):
+    ticket, target = ticket_pair(3, [3, 1], seed)
+    layers = pair_layers(ticket, target)
+    milp = exact_error_milp(layers.f, layers.g, rel_gap=1e-3, time_limit=60)
+    bab = branch_and_bound(ticket, target, rel_gap=1e-3, time_limit=60)
+    assert milp.lower <= bab.upper * (1 + 1e-9) and bab.lower <= milp.upper * (1 + 1e-9)
+
+
+def test_bab_on_random_pairs_and_on_the_box_is_above_every_point():
+    rng = np.random.default_rng(3)
+    f = ReLUNetwork([rng.standard_normal((5, 3)), rng.standard_normal((2, 5))])
+    g = ReLUNetwork([w + 0.05 * rng.standard_normal(w.shape) for w in f.weights])
+    for domain in ("ball", "box"):
+        result = branch_and_bound(f, g, domain=domain, time_limit=20)
+        x = rng.uniform(-1, 1, (5000, 3))
+        if domain == "ball":
+            x /= np.linalg.norm(x, axis=1, keepdims=True)
+        assert output_errors(f, g, x, "l2").max() <= result.upper * (1 + 1e-12)
+        assert result.status == "within_gap"
+
+
+def test_activation_splitting_beyond_input_splitting_is_sound_and_anytime():
+    ticket, target = ticket_pair(8, [6, 2], 5)
+    result = branch_and_bound(ticket, target, time_limit=3)
+    x = unit_sphere_points(8, 20000, seed=1)
+    layers = pair_layers(ticket, target)
+    assert output_errors(layers.f, layers.g, x, "l2").max() <= result.upper * (1 + 1e-12)
+    assert result.lower <= result.upper and result.status in ("within_gap", "inconclusive")
+    assert result.seconds < 60
+
+
+def test_time_limit_says_inconclusive_and_the_dispatcher_names_its_method():
+    f, g = random_target(4, [16, 16, 1], seed=0), random_target(4, [16, 16, 1], seed=1)
+    result = exact_error(f, g, method="bab", time_limit=0.5)
+    assert result.status == "inconclusive" and result.lower <= result.upper and result.method == "bab"
+    with pytest.raises(VerificationInconclusive, match="between"):
+        sup_error(f, g, method="bab", time_limit=0.5)
+    small, big = ticket_pair(3, [3, 1], 0), ticket_pair(3, [8, 8, 1], 0)
+    assert verify(*small, exact=True, samples=2000).exact_method == "milp"
+    report = verify(*big, exact=True, samples=2000, time_limit=30)
+    assert report.exact_method == "bab" and report.nested
