@@ -10,6 +10,9 @@ the oracle's.
 
 from __future__ import annotations
 
+import contextlib
+import math
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -66,10 +69,22 @@ def arrays(rows):
     return np.array([r[0] for r in rows], dtype=np.float64), np.array([r[1] for r in rows], dtype=np.float64)
 
 
+@contextlib.contextmanager
+def every_class(direct: bool):
+    """Force every class of size >= 2 to be enumerated directly, or to meet in the middle."""
+    old = sparse.DIRECT_SUBSETS, sparse.DIRECT_RATIO
+    try:
+        sparse.DIRECT_SUBSETS, sparse.DIRECT_RATIO = (2**40, math.inf) if direct else (1, 0.0)
+        yield
+    finally:
+        sparse.DIRECT_SUBSETS, sparse.DIRECT_RATIO = old
+
+
 @given(rows_strategy, st.sampled_from([0.0, 0.01, 0.1, 0.5]), st.one_of(st.none(), st.integers(0, 4)))
 def test_sparsest_equals_brute_force_when_searched_directly(rows, tol, max_size):
     values, targets = arrays(rows)
-    mask, errors = solve_sparsest(values, targets, tol, max_size)
+    with every_class(direct=True):
+        mask, errors = solve_sparsest(values, targets, tol, max_size)
     for r in range(len(targets)):
         code, size, error = oracle_sparsest(values[r], targets[r], tol, max_size)
         assert code_of(mask[r]) == code, (values[r], targets[r], tol)
@@ -79,12 +94,8 @@ def test_sparsest_equals_brute_force_when_searched_directly(rows, tol, max_size)
 @given(dyadic_rows, st.sampled_from([0.0, 1 / 64, 0.1]), st.one_of(st.none(), st.integers(0, 5)))
 def test_sparsest_meet_in_the_middle_equals_brute_force_on_exact_sums(rows, tol, max_size):
     values, targets = arrays(rows)
-    old = sparse.DIRECT_SUBSETS
-    try:
-        sparse.DIRECT_SUBSETS = 1  # every class of size >= 2 meets in the middle
+    with every_class(direct=False):
         mask, errors = solve_sparsest(values, targets, tol, max_size)
-    finally:
-        sparse.DIRECT_SUBSETS = old
     for r in range(len(targets)):
         _, size, error = oracle_sparsest(values[r], targets[r], tol, max_size)
         if abs(error) <= tol:
@@ -97,12 +108,8 @@ def test_sparsest_meet_in_the_middle_equals_brute_force_on_exact_sums(rows, tol,
 @given(dyadic_rows, st.integers(0, 6), st.booleans())
 def test_fixed_size_is_the_least_error_subset_of_that_size(rows, size, force_meet):
     values, targets = arrays(rows)
-    old = sparse.DIRECT_SUBSETS
-    try:
-        sparse.DIRECT_SUBSETS = 1 if force_meet else old
+    with every_class(direct=not force_meet):
         mask, errors = solve_fixed_size(values, targets, size)
-    finally:
-        sparse.DIRECT_SUBSETS = old
     k = values.shape[1]
     for r in range(len(targets)):
         if k < size:
@@ -138,13 +145,8 @@ def test_sparsest_is_never_less_accurate_than_needed_and_never_denser_than_least
 
 
 def test_infeasible_rows_fall_back_to_the_least_error_subset():
-    values = np.array([[0.5, 0.25, 0.125] + [0.0] * 13])  # 16 values: classes above 2 meet in the middle
-    old = sparse.DIRECT_SUBSETS
-    try:
-        sparse.DIRECT_SUBSETS = 200
-        mask, errors = solve_sparsest(values, np.array([10.0]), 0.01)
-    finally:
-        sparse.DIRECT_SUBSETS = old
+    values = np.array([[0.5, 0.25, 0.125] + [0.0] * 13])  # 16 values: the full search settles it (infeasible)
+    mask, errors = solve_sparsest(values, np.array([10.0]), 0.01)
     assert errors[0] == pytest.approx(0.875 - 10.0)
     assert code_of(mask[0]) == 0b111
 
