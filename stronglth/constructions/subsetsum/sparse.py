@@ -66,8 +66,9 @@ scan is as fast (measured, 20,000 rows: at 24 values, size 2 is 2x faster to mee
 than to enumerate, size 4 6x), and it decides on the reported errors exactly."""
 
 FULL_SEARCH_SHARE = 0.25
-"""Without ``max_size``, rows still open when the next class would cost this share of one full
-meet in the middle over all ``2^k`` subsets are given that search first (infeasible rows stop there)."""
+"""Without ``max_size``, rows still open when the next class (of size 2 or more) would cost this share
+of one full meet in the middle over all ``2^k`` subsets are given that search first (infeasible rows
+stop there; on a tie in error they keep the subset of the classes already searched)."""
 
 BATCH_ELEMENTS = 1 << 21
 """Subset sums held at once (16 MiB of float64, plus a few temporaries of the same shape)."""
@@ -94,7 +95,7 @@ def solve_sparsest(values: Any, targets: Any, tolerance: float, max_size: int | 
         if pending.size == 0:
             break
         direct = _direct(k, size)
-        if not meet_in_the_middle and _class_cost(k, size) >= FULL_SEARCH_SHARE * full_cost:
+        if not meet_in_the_middle and size >= 2 and _class_cost(k, size) >= FULL_SEARCH_SHARE * full_cost:
             meet_in_the_middle = True
             if max_size is None:  # one full search tells which rows fail: they stop here
                 mask, errors = solver.solve(values[pending], targets[pending])
