@@ -3,9 +3,9 @@
 Target d = 4, widths (8, 8, 1), eps = 0.1, delta = 0.05, rule "matching", block sizes "theorem"
 with both halves kept (docs/theory.md §4: about 2.8e9 random weights). The construction with
 ``jobs=2`` is timed against a baseline that merely generates the random numbers the construction
-reads (the same line segments, same pieces, same 2 processes, through the same
-``draw_uniform``), in the same run. Each phase runs in a fresh subprocess so that its peak memory
-(the process plus its two workers) is its own.
+reads (the same line segments, same pieces, same 2 processes, G's values made as
+``draw_uniform`` makes them, from generators made once per line), in the same run. Each phase runs
+in a fresh subprocess so that its peak memory (the process plus its two workers) is its own.
 
     python -m benchmarks.malach_stream [--scale 0.1]
 """
@@ -17,7 +17,6 @@ import json
 import subprocess
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 
@@ -33,29 +32,47 @@ def _setup(scale: float):
     return target, [max(1, int(k * scale)) for k in ks]
 
 
-def _generate_piece(piece, raw: bool = False) -> float:
-    """Baseline work for one piece: draw exactly the values the scan reads, and nothing else.
+def generate_piece(piece, raw: bool = False) -> float:
+    """Baseline work for one piece: draw exactly the values the scan reads, and nothing else, in
+    chunks of the scan's largest size from generators made once per line.
 
-    ``raw=False``: G's U[-1, 1] values (``draw_uniform``); ``raw=True``: the bare 53-bit uniforms
-    they are made from (``Generator.random``), the least work that produces those numbers.
+    ``raw=False``: G's U[-1, 1] values (``2 u - 1``, as ``random_network.draw_uniform`` makes them);
+    ``raw=True``: the bare 53-bit uniforms they are made from (``Generator.random``), the least
+    work that produces those numbers.
     """
-    from stronglth.constructions.malach.layer import CHUNK, _advanced
-    from stronglth.random_network import draw_uniform
+    from stronglth.constructions.malach.scan import CHUNK
 
     net = piece.network
-    generators = [_advanced(net.seed, piece.t, piece.j, piece.offset)]
-    generators += [_advanced(net.seed, piece.t + 1, o, piece.offset) for o in range(piece.w.size)]
+    generators = [_generator(net.seed, piece.t, piece.j, piece.offset)]
+    generators += [_generator(net.seed, piece.t + 1, o, piece.offset) for o in range(piece.w.size)]
     buffer = np.empty(CHUNK)
     checksum = 0.0
     for start in range(0, piece.length, CHUNK):
-        size = min(CHUNK, piece.length - start)
+        values = buffer[: min(CHUNK, piece.length - start)]
         for g in generators:
-            if raw:
-                np.random.Generator(g).random(out=buffer[:size])
-                checksum += buffer[0]
-            else:
-                checksum += draw_uniform(g, size, buffer)[0]
+            g.random(out=values)
+            if not raw:
+                values *= 2.0
+                values -= 1.0
+            checksum += values[0]
     return checksum
+
+
+def _generator(seed: int, t: int, line: int, offset: int) -> np.random.Generator:
+    from stronglth.random_network import line_bit_generator
+
+    bit_generator = line_bit_generator(seed, t, line)
+    bit_generator.advance(offset)
+    return np.random.Generator(bit_generator)
+
+
+def generate(pieces, jobs: int, raw: bool = False) -> int:
+    """Run :func:`generate_piece` over ``pieces`` with ``jobs`` processes; the values generated."""
+    from stronglth._workers import process_pool
+
+    with process_pool(jobs) as pool:
+        list(pool.map(generate_piece, pieces, [raw] * len(pieces)))
+    return int(sum(p.length * (p.w.size + 1) for p in pieces))
 
 
 def phase(name: str, scale: float) -> dict:
@@ -72,9 +89,7 @@ def phase(name: str, scale: float) -> dict:
             for i, (w, k) in enumerate(zip(target.weights, ks, strict=True), start=1)
             for p in _pieces(network, i, w, k, 0.0, "matching")
         ]
-        with ProcessPoolExecutor(JOBS) as pool:
-            list(pool.map(_generate_piece, pieces, [name == "generate_raw"] * len(pieces)))
-        out = {"values": int(sum(p.length * (p.w.size + 1) for p in pieces))}
+        out = {"values": generate(pieces, JOBS, raw=name == "generate_raw")}
     else:
         ticket = construct(
             target,

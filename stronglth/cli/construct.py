@@ -9,6 +9,7 @@ from typing import Any
 
 from stronglth._io import check_output_path
 from stronglth._workers import resolve_jobs
+from stronglth.cli._executor import add_executor_arguments, executor_from_args
 from stronglth.cli._table import ticket_table
 from stronglth.cli._target import add_target_arguments, target_from_args
 from stronglth.constructions import construct, plan
@@ -48,9 +49,12 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
             if value is not None:
                 raise InvalidInputError(f"{flag} is for --method subsetsum (the Malach construction derives eta_i from --eps)")
         options.update(eps=args.eps, rule=args.rule, block_sizes=args.block_sizes or "theorem")
+        options.update(selection=args.selection, executor=executor_from_args(args))
     else:
         if args.rule != "best":
             raise InvalidInputError("--rule is for --method malach")
+        if args.selection != "best" or args.executor is not None or args.scheduler is not None:
+            raise InvalidInputError("--selection, --executor and --scheduler are for --method malach")
         options.update(eps=args.eps, eta=args.eta, block_sizes=args.block_sizes or "auto")
         options.update(objective=args.objective or "sparsest", subset_size=args.subset_size, max_size=args.max_size)
     return options
@@ -112,11 +116,18 @@ def add_parser(subparsers: Any) -> None:
     con.add_argument("--subset-size", type=int, help="subsetsum: every weight from exactly this many units (Natale et al. 2024)")
     con.add_argument("--max-size", type=int, help="subsetsum: at most this many units per weight")
     con.add_argument("--rule", default="best", choices=["best", "matching"], help="gadget rule (default best)")
+    con.add_argument(
+        "--selection",
+        default="best",
+        choices=["best", "first"],
+        help="malach: the least error per event (default best), or the first acceptable unit (first: reads far less)",
+    )
     con.add_argument("--negative-half-everywhere", action="store_true", help="keep the N half in every layer, not only the first")
     con.add_argument(
         "--on-failure", default="raise", choices=["raise", "best_effort"], help="when a block has no acceptable unit"
     )
     con.add_argument("--jobs", type=int, default=1, help="processes scanning G in parallel (default 1)")
+    add_executor_arguments(con, "the scans of G")
     con.add_argument("--samples", type=int, default=100_000, help="sphere points for the sampled error (default 100000)")
     con.add_argument("--out", help="write the ticket here (.npz, format stronglth-ticket/1)")
     con.add_argument("--quiet", action="store_true", help="no progress bar (the one-line plan still goes to stderr)")

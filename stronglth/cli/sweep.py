@@ -1,6 +1,6 @@
 """The ``stronglth sweep`` and ``stronglth plot`` commands (engine: :mod:`stronglth.sweep`).
 
-    stronglth sweep NAME [--full] [--jobs N] [--shard i/N] [--out DIR]
+    stronglth sweep NAME [--full] [--jobs N] [--shard i/N] [--out DIR] [--executor dask-local | --scheduler ADDRESS]
     stronglth sweep merge DIR... [--out DEST]
     stronglth plot DIR
 
@@ -19,6 +19,7 @@ from pathlib import Path
 
 from stronglth import _validate, sweep
 from stronglth._io import check_output_path
+from stronglth.cli._executor import add_executor_arguments, executor_from_args
 from stronglth.errors import InvalidInputError
 from stronglth.experiments import EXPERIMENTS, get_experiment
 
@@ -40,6 +41,7 @@ def _existing_directory(path: str, what: str = "directory") -> Path:
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
     _validate.positive_int(args.jobs, "--jobs")
+    executor = executor_from_args(args)
     shard = sweep.parse_shard(args.shard)
     out = args.out if args.out is not None else (DEFAULT_OUT_FULL if args.full else DEFAULT_OUT)
     check_output_path(out, kind="directory")
@@ -53,6 +55,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         progress=False if args.quiet else None,
         write_report=not args.no_report,
         experiments=EXPERIMENTS,
+        executor=executor,
     )
     where = f" shard {shard[0]}/{shard[1]}" if shard else ""
     print(
@@ -138,6 +141,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
             metavar="DIR",
             help=f"results directory (default {DEFAULT_OUT}, or {DEFAULT_OUT_FULL} with --full)",
         )
+        add_executor_arguments(sub, "cells")
         sub.add_argument("--quiet", action="store_true", help="no progress bar")
         sub.add_argument("--no-report", action="store_true", help="write rows only (no CSV, PNG, summary)")
         sub.set_defaults(run=_cmd_sweep)

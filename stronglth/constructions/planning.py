@@ -60,7 +60,10 @@ class ConstructionPlan:
     processes)`` with ``rate`` measured per process on this project's 2-core machine; ``memory`` is
     the working set (buffers per process and the bookkeeping of the scan), both estimates.
     ``final`` is ``False`` when the block sizes are where a search starts (``block_sizes="auto"``):
-    the construction may then try other sizes.
+    the construction may then try other sizes. ``typical_values``, when set, is what a construction
+    that may stop early (the Malach ``selection="first"``) reads on average, an estimate; ``values``
+    stays the most it can read, which ``max_values`` is checked against, and ``seconds`` is then
+    the typical time.
     """
 
     method: str
@@ -73,23 +76,29 @@ class ConstructionPlan:
     rate: float
     jobs: int
     memory: int
+    typical_values: int | None = None
 
     @property
     def seconds(self) -> float:
-        return self.values / (self.rate * self.jobs)
+        values = self.values if self.typical_values is None else self.typical_values
+        return values / (self.rate * self.jobs)
 
     def line(self) -> str:
         """One line: the plan as ``stronglth construct`` prints it before it starts."""
         sizes = " / ".join(f"{k:,}" for k in self.block_sizes) + ("" if self.final else " (start of the auto search)")
+        reads = f"reads {self.values:,} values" if self.typical_values is None else (
+            f"reads at most {self.values:,} values (typically about {self.typical_values:.2g}: it stops early)"
+        )  # fmt: skip
         return (
             f"plan: {self.method}, block sizes {sizes}; G {' x '.join(f'{n:,}' for n in self.widths)},"
-            f" {self.parameter_count:,} weights (generated on the fly); reads {self.values:,} values,"
+            f" {self.parameter_count:,} weights (generated on the fly); {reads},"
             f" about {format_seconds(self.seconds)} with {self.jobs} process{'es' if self.jobs > 1 else ''},"
             f" about {format_bytes(self.memory)}"
         )
 
     def to_dict(self) -> dict[str, object]:
-        return {
+        extra = {} if self.typical_values is None else {"typical_values": self.typical_values}
+        return extra | {
             "method": self.method,
             "target_dims": list(self.target_dims),
             "block_sizes": list(self.block_sizes),

@@ -1,25 +1,30 @@
-"""Running a sweep: serial, in a local process pool, or one shard of a cluster array job.
+"""Running a sweep: serial, in a local process pool, on a Dask cluster, or one shard of a cluster array job.
 
 Re-running skips every cell whose hash is in any ``*.jsonl`` of the experiment's directory, so a
 run interrupted at any moment resumes where it stopped. One shard ``i`` of ``N`` (0-based, round
 robin over the grid order: ``cells[i::N]``) is e.g. one task of a SLURM array job (``--shard
 $SLURM_ARRAY_TASK_ID/N``), followed by :func:`~stronglth.sweep.merge`. A tqdm bar shows progress.
 After an unsharded run the experiment's report is regenerated from every row in the directory.
+With ``executor="dask-local"``, a Dask scheduler address or a ``distributed.Client``
+(:mod:`stronglth._executors`) the cells run on Dask workers; the rows are still written here, by
+the client alone, as cells finish (docs/cluster.md).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import FIRST_COMPLETED, wait
+from concurrent.futures import FIRST_COMPLETED, CancelledError, Executor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, overload
 
+from stronglth._executors import open_executor, parse_executor
 from stronglth._version import __version__
 from stronglth._workers import process_pool, resolve_jobs
 from stronglth.errors import CellFailed, InvalidInputError, StrongLTHError
@@ -112,6 +117,7 @@ def run(
     progress: bool | None = None,
     write_report: bool = True,
     experiments: Mapping[str, Experiment] | None = None,
+    executor: Any = None,
 ) -> RunSummary:
     """Compute every cell of ``experiment``'s grid (or of ``configs``) not yet in ``out/<name>/``.
 
@@ -124,7 +130,10 @@ def run(
     index ``out/README.md``, whose sections take their descriptions and order from ``experiments``
     (default: this experiment alone; the CLI passes :data:`stronglth.experiments.EXPERIMENTS`).
     ``experiment`` is an :class:`~stronglth.sweep.Experiment`; look a name up with
-    :func:`stronglth.experiments.get_experiment`.
+    :func:`stronglth.experiments.get_experiment`. ``executor``: ``None``/``"process"`` (the process
+    pool above), ``"dask-local"`` (a Dask LocalCluster of ``jobs`` workers), a Dask scheduler
+    address or a ``distributed.Client``: the cells then run on Dask workers, a cell lost with a
+    killed worker runs again on another, and the rows, identical to a local run's, are written here.
     """
     if not isinstance(experiment, Experiment):
         raise InvalidInputError(
@@ -133,6 +142,7 @@ def run(
     exp = experiment
     jobs = resolve_jobs(jobs)
     shard = parse_shard(shard)
+    spec = parse_executor(executor)
     started = time.perf_counter()
     grid = list(exp.grid(bool(full)) if configs is None else configs)
     unique: dict[str, Any] = {}
@@ -149,7 +159,11 @@ def run(
     except OSError as exc:
         raise InvalidInputError(f"{directory}: cannot make the results directory ({exc.strerror or exc})") from None
     path = directory / results_filename(shard)
-    with ResultWriter(path) as writer:
+    with contextlib.ExitStack() as stack:
+        remote: tuple[Executor | None, int] = (None, 1)
+        if spec.kind != "process":  # started before the results file is locked: its workers never hold the lock
+            remote = stack.enter_context(open_executor(spec, jobs))
+        writer = stack.enter_context(ResultWriter(path))
         done = set(load_rows(directory, experiment=exp.name))
         todo = [(h, c) for h, c in cells if h not in done]
         skipped = len(cells) - len(todo)
@@ -160,7 +174,9 @@ def run(
         with tqdm(
             total=len(cells), initial=skipped, desc=label, unit="cell", disable=(not progress) if progress is not None else None
         ) as bar:
-            if jobs == 1 or len(todo) <= 1:
+            if remote[0] is not None and todo:
+                computed = _run_on(remote[0], 2 * remote[1], exp, todo, writer, bar)
+            elif jobs == 1 or len(todo) <= 1:
                 for digest, config in todo:
                     try:
                         result, seconds = _execute(exp.cell, config)
@@ -190,38 +206,57 @@ def _close_inherited(fd: int, device: int, inode: int) -> None:
 
 
 def _run_pool(exp: Experiment, todo: list[tuple[str, Any]], jobs: int, writer: ResultWriter, bar: Any) -> int:
-    """Cells in a process pool; the parent alone writes, each row as its cell finishes. At most
-    ``2 * jobs`` cells are submitted ahead, so an interruption abandons little work. On any exception
-    (Ctrl-C, a failed cell, a full disk) the pool is terminated, running cells included, before it
-    propagates: the rows written so far stay, each fsync'd."""
-    computed = 0
-    pending: dict[Any, tuple[str, Any]] = {}
-    queue = iter(todo)
+    """Cells in a process pool; the parent alone writes, each row as its cell finishes (:func:`_run_on`).
+    On any exception (Ctrl-C, a failed cell, a full disk) the pool is terminated, running cells
+    included, before it propagates: the rows written so far stay, each fsync'd."""
     # Workers are forked while the parent holds the results file's lock: each closes its inherited
     # descriptor first, so that the lock dies with the parent and never with a straggling worker.
     st = os.fstat(writer.fileno())
     with process_pool(jobs, initializer=_close_inherited, initargs=(writer.fileno(), st.st_dev, st.st_ino)) as pool:
-        while True:
-            while len(pending) < 2 * jobs:
-                item = next(queue, None)
-                if item is None:
-                    break
-                try:
-                    pending[pool.submit(_execute, exp.cell, item[1])] = item
-                except BrokenProcessPool as exc:  # a worker died (out of memory?), noticed before its cell's future
-                    raise CellFailed(
-                        f"a worker process died: {exc}; the {computed} row(s) finished are saved, rerun to resume"
-                    ) from exc
-            if not pending:
+        return _run_on(pool, 2 * jobs, exp, todo, writer, bar)
+
+
+def _lost(exc: BaseException) -> bool:
+    """Whether ``exc`` says the executor lost a cell (a worker died, a cluster went away), not that
+    the cell failed: a dead process pool, or one of Dask's own exceptions (``KilledWorker``, ...)."""
+    return isinstance(exc, (BrokenProcessPool, CancelledError)) or type(exc).__module__.split(".")[0] in (
+        "distributed",
+        "tornado",
+    )
+
+
+def _run_on(executor: Executor, ahead: int, exp: Experiment, todo: list[tuple[str, Any]], writer: ResultWriter, bar: Any) -> int:
+    """Cells on ``executor`` (a process pool, a Dask client's executor), at most ``ahead`` submitted
+    at a time so that an interruption abandons little work; rows are written here, in the order
+    cells finish, each as soon as it finishes."""
+    computed = 0
+    pending: dict[Any, tuple[str, Any]] = {}
+    queue = iter(todo)
+    while True:
+        while len(pending) < ahead:
+            item = next(queue, None)
+            if item is None:
                 break
-            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for future in [f for f in pending if f in finished]:  # in submission order among those finished together
-                digest, config = pending.pop(future)
-                try:
-                    result, seconds = future.result()
-                except (StrongLTHError, BrokenProcessPool) as exc:  # BrokenProcessPool: a worker killed (out of memory?)
-                    raise _failed(config, digest, exc, computed) from exc
-                writer.append(_make_row(exp, config, digest, result, seconds))
-                computed += 1
-                bar.update(1)
+            try:
+                pending[executor.submit(_execute, exp.cell, item[1])] = item
+            except BrokenProcessPool as exc:  # a worker died (out of memory?), noticed before its cell's future
+                raise CellFailed(
+                    f"a worker process died: {exc}; the {computed} row(s) finished are saved, rerun to resume"
+                ) from exc
+        if not pending:
+            break
+        finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+        for future in [f for f in pending if f in finished]:  # in submission order among those finished together
+            digest, config = pending.pop(future)
+            try:
+                result, seconds = future.result()
+            except StrongLTHError as exc:
+                raise _failed(config, digest, exc, computed) from exc
+            except Exception as exc:  # a worker killed (out of memory?), a cluster gone
+                if not _lost(exc):
+                    raise
+                raise _failed(config, digest, exc, computed) from exc
+            writer.append(_make_row(exp, config, digest, result, seconds))
+            computed += 1
+            bar.update(1)
     return computed

@@ -116,7 +116,9 @@ def test_verify_says_inconclusive_as_such_and_json_is_strict(tmp_path):
     out = run_cli("verify", path, "--exact", "--time-limit", "1e-9", "--samples", "500", "--json")
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout, parse_constant=lambda name: pytest.fail(f"not strict JSON: {name}"))
-    assert data["exact_status"] == "inconclusive" and data["exact_upper"] is None and data["exact"] is None
+    assert data["exact_status"] == "inconclusive" and data["exact"] is None
+    # branch-and-bound (the dispatcher's choice here) is anytime: its upper bound at the time limit is a true bound
+    assert data["exact_upper"] is None or data["exact_upper"] >= data["exact_lower"]
     assert data["norm"] == "l2" and data["nested"] is True
 
 
@@ -147,7 +149,8 @@ def test_audit_recomputes_the_certified_bound_and_refuses_a_smaller_claim(tmp_pa
 
 def test_construct_plans_before_it_works(tmp_path):
     dry = run_cli("construct", "--eps", "1e-9", "--dry-run")  # an 8-hour scan: the plan alone is instant
-    assert dry.returncode == 0 and dry.stdout.startswith("plan: malach (rule best)") and "days with 1 process" in dry.stdout
+    assert dry.returncode == 0 and dry.stdout.startswith("plan: malach (rule best)")
+    assert " h with 1 process" in dry.stdout or " days with 1 process" in dry.stdout  # hours or days, at RATES
     big = run_cli("construct", "--eps", "1e-9", "--quiet")
     assert big.returncode == 2 and big.stderr.count("\n") == 1 and "plan: " in big.stderr and "--max-values" in big.stderr
     small = run_cli("construct", "--eps", "0.3", "--quiet", "--samples", "500")

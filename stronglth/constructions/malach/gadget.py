@@ -16,6 +16,11 @@ Rules (docs/theory.md §4):
   ``||u| - |w|| <= eta/2`` and ``|v| >= 1 - eta/2`` with the sign that makes ``v u`` point
   towards ``w``; among those, the one with the least error. Any such unit has error ``<= eta``.
 
+Selections (docs/theory.md §11): ``"best"`` as above; ``"first"`` takes, on each side, the first
+acceptable unit in index order instead (rule ``"best"``: the first with ``|v u - w| <= eta``, or no
+unit at all when ``|w| <= eta``; rule ``"matching"``: the first in the event). A side with no
+acceptable unit is filled as by ``"best"``.
+
 Note that on both sides the error of a single unit is ``|v u - w|``: on the ``P`` side it is
 ``A - w = v u - w``, on the ``N`` side ``B + w = v |u| + w = -(v u - w)``.
 """
@@ -28,9 +33,10 @@ import numpy as np
 
 from stronglth.errors import InvalidInputError
 
-__all__ = ["RULES", "GadgetChoice", "weight_gadget", "gadget_output", "gadget_sup_error"]
+__all__ = ["RULES", "SELECTIONS", "GadgetChoice", "weight_gadget", "gadget_output", "gadget_sup_error"]
 
 RULES = ("best", "matching")
+SELECTIONS = ("best", "first")
 
 
 @dataclass(frozen=True)
@@ -63,7 +69,14 @@ def _matching_event(u: np.ndarray, v: np.ndarray, w: float, eta: float, side: in
 
 
 def weight_gadget(
-    u: np.ndarray, v: np.ndarray, w: float, *, rule: str = "best", eta: float | None = None, negative_half: bool = True
+    u: np.ndarray,
+    v: np.ndarray,
+    w: float,
+    *,
+    rule: str = "best",
+    eta: float | None = None,
+    negative_half: bool = True,
+    selection: str = "best",
 ) -> GadgetChoice:
     """Choose ``P`` and ``N`` (at most one unit each) for target weight ``w`` from a block with
     first-layer weights ``u`` and second-layer weights ``v`` (Malach et al. 2020; docs/theory.md §2).
@@ -72,6 +85,8 @@ def weight_gadget(
     only to report acceptance. With ``negative_half=False`` the ``N`` side is left out (inputs
     after a ReLU are ``>= 0``, so ``s(-y) = 0`` and ``N`` would never be active).
     Ties are broken towards the lowest index, so the choice is a function of the block.
+    ``selection="first"`` (needs ``eta``) keeps the first acceptable unit of each side instead
+    (module docstring); this dense version is the reference the streaming scan is tested against.
     """
     u = np.asarray(u, dtype=np.float64)
     v = np.asarray(v, dtype=np.float64)
@@ -79,8 +94,10 @@ def weight_gadget(
         raise InvalidInputError(f"u and v must be 1-D of one length, got shapes {u.shape} and {v.shape}")
     if rule not in RULES:
         raise InvalidInputError(f"unknown rule {rule!r}; choose one of {RULES}")
-    if rule == "matching" and eta is None:
-        raise InvalidInputError("rule 'matching' needs the per-weight tolerance eta")
+    if selection not in SELECTIONS:
+        raise InvalidInputError(f"unknown selection {selection!r}; choose one of {SELECTIONS}")
+    if (rule == "matching" or selection == "first") and eta is None:
+        raise InvalidInputError(f"rule {rule!r} with selection {selection!r} needs the per-weight tolerance eta")
     w = float(w)
     error = v * u - w  # the error of each unit on its own side, up to sign (module docstring)
 
@@ -93,6 +110,14 @@ def weight_gadget(
             allowed = on_side
         candidates = np.flatnonzero(allowed)
         best = None
+        if selection == "first":
+            assert eta is not None  # refused above: selection "first" needs eta
+            if rule == "best" and abs(w) <= eta:
+                return None, float(-sign * w), True  # the empty side is acceptable: no unit read
+            acceptable = candidates if rule == "matching" else candidates[np.abs(error[candidates]) <= eta]
+            if acceptable.size:
+                first = int(acceptable[0])
+                return first, float(sign * error[first]), True
         if candidates.size:
             best = int(candidates[np.argmin(np.abs(error[candidates]))])  # argmin: first of ties
         if rule == "best" and (best is None or abs(w) <= abs(error[best])):

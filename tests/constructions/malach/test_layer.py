@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from stronglth import RandomNetwork, random_target
 from stronglth.constructions.malach import layer as layer_module
+from stronglth.constructions.malach import scan as scan_module
 from stronglth.constructions.malach.gadget import weight_gadget
 from stronglth.constructions.malach.layer import approximate_layer
 
@@ -37,7 +38,10 @@ def test_layer_choice_is_the_gadget_choice(d, n_out, k, seed, rule, chunk, piece
     target, network, w = layer_setup(d, [n_out], k, seed)
     eta = 0.3
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(layer_module, "CHUNK", chunk)
+        patch.setattr(scan_module, "CHUNK", chunk)
+        patch.setattr(scan_module, "FIRST_CHUNK", max(1, chunk // 3))
+        patch.setattr(scan_module, "SUBCHUNK", max(1, chunk // 2))
+        patch.setattr(scan_module, "BLOCK_VALUES", 2 * chunk)
         patch.setattr(layer_module, "PIECE", piece)
         result = approximate_layer(network, 1, w, block_size=k, eta=eta, rule=rule, negative_half=True)
     m1, m2 = network.dense(1), network.dense(2)
