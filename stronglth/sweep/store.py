@@ -20,6 +20,7 @@ A sweep writes to ``OUT/<experiment>/``:
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import math
@@ -249,16 +250,22 @@ class ResultWriter:
         """Write ``row`` as one line and fsync it. If that fails (a full disk: any OSError), the
         bytes written are cut off again and :class:`~stronglth.errors.InvalidInputError` names the
         file and the OS error: the file still ends at its last complete row, and a rerun resumes.
-        An interruption (Ctrl-C) mid-write is undone the same way before it propagates."""
+        An interruption (Ctrl-C) mid-write is undone the same way before it propagates; one that
+        arrives during the fsync, once the whole line is written, keeps the row (it is finished work,
+        already readable) and syncs it once more before propagating."""
         data = (row.to_json() + "\n").encode("ascii")
         start = os.fstat(self._fd).st_size  # where O_APPEND writes: the lock keeps other writers out
+        view = memoryview(data)
         try:
-            view = memoryview(data)
             while view:
                 written = os.write(self._fd, view)
                 view = view[written:]
             os.fsync(self._fd)
         except BaseException as exc:
+            if not view and not isinstance(exc, OSError):  # interrupted in fsync: the line is whole
+                with contextlib.suppress(BaseException):
+                    os.fsync(self._fd)
+                raise
             undone = self._cut(start)
             if not isinstance(exc, OSError):
                 raise
