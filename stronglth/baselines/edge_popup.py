@@ -273,6 +273,7 @@ class SupermaskConv2d(_Supermask):
         stride: int = 1,
         padding: int = 0,
         scale_fan: bool = False,
+        weight: torch.Tensor | np.ndarray | None = None,
         seed: int = 0,
         dtype: torch.dtype = torch.float32,
         device: Any = None,
@@ -284,9 +285,15 @@ class SupermaskConv2d(_Supermask):
         self.stride, self.padding = int(stride), int(padding)
         shape = (self.out_channels, self.in_channels, self.kernel_size, self.kernel_size)
         fan_in = self.in_channels * self.kernel_size**2
-        w = init_weight(
-            shape, fan_in, weight_init, generator=layer_generator(seed, 0), density=density, scale_fan=scale_fan, dtype=dtype
-        )
+        if weight is None:
+            w = init_weight(
+                shape, fan_in, weight_init, generator=layer_generator(seed, 0), density=density, scale_fan=scale_fan, dtype=dtype
+            )
+        else:
+            w = torch.as_tensor(weight).to(dtype).clone()
+            if tuple(w.shape) != shape:
+                raise ShapeError(f"weight has shape {tuple(w.shape)}, the layer is {shape}")
+            weight_init = "given"
         self.weight_init = weight_init
         self._setup(w.to(device), init_scores(shape, fan_in, generator=layer_generator(seed, 1), dtype=dtype).to(device), density)
 

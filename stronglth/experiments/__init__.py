@@ -6,6 +6,9 @@
 - :mod:`~stronglth.experiments.looseness`: measured sup error at the theorem's width vs eps;
 - :mod:`~stronglth.experiments.construction_vs_edge_popup`: Malach's construction vs edge-popup inside the same G;
 - :mod:`~stronglth.experiments.edge_popup_classification`: edge-popup MLPs on digits and MNIST-1D vs density and width;
+- :mod:`~stronglth.experiments.lottery_ticket`: Frankle & Carbin's lottery ticket experiment on LeNet-300-100;
+- :mod:`~stronglth.experiments.planted_tickets`: every ticket finder against planted tickets (Fischer & Burkholz);
+- :mod:`~stronglth.experiments.early_bird`: early-bird tickets on a small Conv-2 against full training and IMP;
 - :mod:`~stronglth.experiments.pensia_mnist`: Pensia et al.'s subset-sum experiment on a trained MNIST network;
 - :mod:`~stronglth.experiments.fixed_size_subsets`: ticket density vs G's size with fixed subset sizes (Natale et al.);
 - :mod:`~stronglth.experiments.toy`: a cheap experiment for the engine's own tests (hidden).
@@ -20,11 +23,14 @@ from stronglth.errors import InvalidInputError
 from stronglth.experiments import (
     construction_vs_edge_popup,
     depth,
+    early_bird,
     edge_popup_classification,
     failure_prob,
     fixed_size_subsets,
     looseness,
+    lottery_ticket,
     pensia_mnist,
+    planted_tickets,
     toy,
     width_vs_eps,
 )
@@ -43,6 +49,9 @@ EXPERIMENTS: dict[str, Experiment] = {
         edge_popup_classification.EXPERIMENT,
         pensia_mnist.EXPERIMENT,
         fixed_size_subsets.EXPERIMENT,
+        lottery_ticket.EXPERIMENT,
+        planted_tickets.EXPERIMENT,
+        early_bird.EXPERIMENT,
         toy.EXPERIMENT,
     )
 }
