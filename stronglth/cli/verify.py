@@ -12,6 +12,7 @@ from stronglth.cli._table import table
 from stronglth.errors import InvalidInputError
 from stronglth.ticket import Ticket
 from stronglth.verification import VerificationReport, verify
+from stronglth.verification.exact import METHODS as EXACT_METHODS
 from stronglth.verification.sampled import check_samples
 
 __all__ = ["add_parser", "report_rows"]
@@ -57,7 +58,11 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     if ticket.target is None:
         raise InvalidInputError(f"{args.ticket} stores no target to verify against")
     start = time.perf_counter()
-    report = verify(ticket, norm=args.norm, exact=args.exact, samples=args.samples, seed=args.seed, time_limit=args.time_limit)
+    exact = args.exact or args.method is not None
+    method = "auto" if args.method is None else args.method
+    report = verify(
+        ticket, norm=args.norm, exact=exact, samples=args.samples, seed=args.seed, time_limit=args.time_limit, method=method
+    )
     seconds = time.perf_counter() - start
     if args.json:
         print(json.dumps(report.to_dict() | {"ticket": args.ticket, "seconds": seconds}, allow_nan=False))
@@ -72,7 +77,18 @@ def add_parser(subparsers: Any) -> None:
         "verify", help="measure a ticket's sup-norm error four ways (sampled, adversarial, exact, certified)"
     )
     ver.add_argument("ticket", help="a .npz ticket file that stores its target")
-    ver.add_argument("--exact", action="store_true", help="also compute the exact error (d <= 2 exactly; MILP bounds otherwise)")
+    ver.add_argument(
+        "--exact",
+        action="store_true",
+        help="also compute the exact error (d <= 2 exactly; MILP or branch-and-bound bounds otherwise, by size)",
+    )
+    ver.add_argument(
+        "--method",
+        choices=list(EXACT_METHODS),
+        default=None,
+        help="the exact method (implies --exact): auto (by size, default), endpoints (d=1), circle (d=2), milp,"
+        " bab (branch-and-bound), bounds (the differential upper bound alone); docs/guide.md, 'Verifying at scale'",
+    )
     ver.add_argument(
         "--json", action="store_true", help="print one JSON object (strict JSON: null, never Infinity) instead of the table"
     )

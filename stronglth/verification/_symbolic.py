@@ -177,11 +177,12 @@ def _dual_bound(C: np.ndarray, lo: np.ndarray, hi: np.ndarray, split: bool, star
     return best
 
 
-def sup_linear(C: np.ndarray, lo: np.ndarray, hi: np.ndarray, ball: bool, split: bool) -> np.ndarray:
+def sup_linear(C: np.ndarray, lo: np.ndarray, hi: np.ndarray, ball: bool, split: bool, dual: bool = False) -> np.ndarray:
     """An upper bound (rounded up) of ``sup C v`` over ``x`` in the box ``[lo, hi]`` (``B, d``),
     intersected with the unit ball when ``ball``; ``v = x``, or ``(s(x), s(-x))`` when ``split``.
     Over box and ball: the smallest of the box's bound, the ball's and the Lagrangian dual bound
-    (:func:`_dual_bound`; only for boxes smaller than ``[-1, 1]^d``, where it can help)."""
+    (:func:`_dual_bound`; only for boxes smaller than ``[-1, 1]^d``, where it can help, and only
+    when ``dual`` or ``d <=`` :data:`DUAL_MAX_D`)."""
     box, coefficient = _split_parts(C, lo, hi, split)
     d = lo.shape[-1]
     total = box.sum(axis=-1)
@@ -190,21 +191,22 @@ def sup_linear(C: np.ndarray, lo: np.ndarray, hi: np.ndarray, ball: bool, split:
         return total
     norm = up(np.sqrt(np.square(coefficient).sum(axis=-1) + d * TINY), 2 * d + 4)
     best = np.minimum(total, norm)
-    if d <= DUAL_MAX_D and np.any((lo > -1.0) | (hi < 1.0)):
+    if (dual or d <= DUAL_MAX_D) and np.any((lo > -1.0) | (hi < 1.0)):
         best = np.minimum(best, _dual_bound(C, lo, hi, split, norm))
     return best
 
 
 DUAL_MAX_D = 0
-"""The dual concretisation is used up to this input dimension; 0: off. Measured on a 4-8-8-1 ticket
-(benchmarks/verify_bab.py's first row): 28x slower per box (1.5 s against 0.055 s for 1,024 boxes)
-and a wider gap at 30 s (3.3% against 1.5%), since the bound's looseness sits at activation
-boundaries, not at the sphere; kept, tested, for boxes that straddle the sphere far from a kink."""
+"""The dual concretisation is used for every concretisation up to this input dimension; 0: off.
+Measured on a 4-8-8-1 ticket: 28x slower per box when used at every layer, and a wider gap at 30 s
+(3.3% against 1.5%). Branch-and-bound uses it for the output's bound only (``dual=True``): there it
+is what closes the small boxes that barely touch the sphere (their corners lie outside the ball)."""
 
 
-def sup_bound(bound: Linear, lo: np.ndarray, hi: np.ndarray, ball: bool, split: bool) -> np.ndarray:
-    """An upper bound of the quantity bounded above by ``bound`` over the sub-domain."""
-    s = sup_linear(bound.C, lo, hi, ball, split)
+def sup_bound(bound: Linear, lo: np.ndarray, hi: np.ndarray, ball: bool, split: bool, dual: bool = False) -> np.ndarray:
+    """An upper bound of the quantity bounded above by ``bound`` over the sub-domain (``dual``: see
+    :func:`sup_linear`)."""
+    s = sup_linear(bound.C, lo, hi, ball, split, dual)
     return s + bound.c + bound.r + gamma(3) * (np.abs(s) + np.abs(bound.c) + bound.r) + 3 * TINY
 
 
@@ -214,15 +216,18 @@ def inf_bound(bound: Linear, lo: np.ndarray, hi: np.ndarray, ball: bool, split: 
     return -s + bound.c - bound.r - gamma(3) * (np.abs(s) + np.abs(bound.c) + bound.r) - 3 * TINY
 
 
-def spectral_upper(a: np.ndarray, squarings: int = 5) -> float:
+def spectral_upper(a: np.ndarray, squarings: int = 8) -> float:
     """A rigorous upper bound of the spectral norm ``||a||_2``: with ``G`` the smaller Gram matrix
-    (side ``s``), ``||a||_2^2 = lambda_max(G) <= ||G^(2^j)||_F^(1/2^j)``, at most ``s^(1/2^(j+1))``
-    times too large; ``G`` and its squares are computed with entrywise bounds on their rounding
-    errors (module docstring), after scaling ``a`` by a power of two (exact)."""
+    (side ``s``), ``||a||_2^2 = lambda_max(G) <= ||G^(2^j)||_F^(1/2^j)``, at most ``s^(1/2^(j+2))``
+    times too large (``j = 8``: ``1.006`` for ``s = 500``). ``a`` is scaled by a power of two (exact)
+    and every power of ``G`` too (up only, exact), so that nothing underflows; the rounding of each
+    product is carried as a Frobenius-norm bound ``eps`` on the error of the computed power ``X``:
+    ``||(X + E)^2 - fl(X^2)||_F <= 2 ||X||_F eps + eps^2 + gamma_s ||X||_F^2`` (module docstring)."""
     a = np.asarray(a, dtype=np.float64)
     if a.size == 0 or not np.any(a):
         return 0.0
-    exponent = int(np.frexp(np.sqrt(np.square(a).sum()))[1])
+    largest = int(np.frexp(np.abs(a).max())[1])  # scaled by it, the squares cannot all underflow
+    exponent = largest + int(np.frexp(np.sqrt(np.square(np.ldexp(a, -largest)).sum()))[1])
     b = np.ldexp(a, -exponent)  # Frobenius norm in [0.5, 1); entries below 2^-1022 may lose bits:
     lost = np.sqrt(a.size) * 2.0**-1020  # ... at most this much in Frobenius norm (after scaling)
     if b.shape[0] > b.shape[1]:
@@ -231,14 +236,20 @@ def spectral_upper(a: np.ndarray, squarings: int = 5) -> float:
     if s * 2.0**-40 > 1:
         return float(up(np.ldexp(np.sqrt(np.square(b).sum()) + lost, exponent)))  # huge: Frobenius
     x = b @ b.T
-    err = up(gamma(b.shape[1] + 1) * (np.abs(b) @ np.abs(b).T), 2 * b.shape[1]) + b.shape[1] * TINY
+    fro_b = float(up(np.sqrt(np.square(b).sum()), b.size + 2))
+    eps = float(up(gamma(b.shape[1] + 1) * fro_b * fro_b, 4)) + b.size * TINY
+    shift = 0  # x approximates 2^shift * G^(2^j)
     for _ in range(squarings):
-        ax = np.abs(x)
-        nxt = x @ x
-        err = up(gamma(s + 1) * (ax @ ax) + ax @ err + err @ ax + err @ err, 4 * s + 4) + 4 * s * TINY
-        x = nxt
-    fro = float(up(np.sqrt(np.square(x).sum()), s * s + 2) + up(np.sqrt(np.square(err).sum()), s * s + 2))
-    sigma = fro ** (1.0 / 2 ** (squarings + 1)) * (1 + 1e-13) + lost
+        fro = float(np.sqrt(np.square(x).sum()))
+        q = max(0, -int(np.frexp(fro)[1])) if fro > 0 else 0
+        x, eps, shift = np.ldexp(x, q), float(np.ldexp(eps, q)), shift + q
+        fro = float(up(np.sqrt(np.square(x).sum()), x.size + 2))
+        x = x @ x
+        eps = float(up(2.0 * fro * eps + eps * eps + gamma(s + 1) * fro * fro, 6)) + s * s * TINY
+        shift *= 2
+    fro = float(up(np.sqrt(np.square(x).sum()), x.size + 2)) + eps
+    root = 2.0 ** (squarings + 1)
+    sigma = fro ** (1.0 / root) * 2.0 ** (-shift / root) * (1 + 1e-13) + lost
     return float(np.ldexp(sigma, exponent) * (1 + 1e-15))
 
 

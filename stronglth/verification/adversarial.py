@@ -12,12 +12,12 @@ from typing import Any
 import numpy as np
 
 from stronglth import _validate
-from stronglth.errors import TooLargeError
+from stronglth.errors import InvalidInputError, TooLargeError
 from stronglth.relu import ReLUNetwork
 from stronglth.verification._common import check_norm, network_pair, output_errors
 from stronglth.verification.sampled import BATCH_BYTES, batch_rows, check_samples, draw_blocks
 
-__all__ = ["adversarial_error", "adversarial_search", "input_vjp", "MAX_START_BYTES", "RANKED_SAMPLES"]
+__all__ = ["adversarial_error", "adversarial_search", "ascend_from", "input_vjp", "MAX_START_BYTES", "RANKED_SAMPLES"]
 
 MAX_START_BYTES = 2**30
 """The most memory (``starts`` points of the widest layer, float64) the starts of the ascent may take."""
@@ -179,3 +179,27 @@ def adversarial_search(
     if value[i] >= best:
         return float(value[i]), x[i], x
     return best, where, x
+
+
+def ascend_from(
+    net: Any, target: Any, points: np.ndarray, *, steps: int = 300, norm: str = "l2"
+) -> tuple[float, np.ndarray, np.ndarray]:
+    """The ascent of :func:`adversarial_search` from given starts (``points``, ``(k, d)``, put on the
+    unit sphere; e.g. coordinate directions, data-like points, or another method's maximisers): the
+    best error found, its point, and the final points. A lower bound (docs/theory.md §6)."""
+    norm = check_norm(norm)
+    f, g = network_pair(net, target)
+    steps = _validate.non_negative_int(steps, "steps")
+    x = np.atleast_2d(_validate.float_array(points, "points")).astype(np.float64, copy=True)
+    if x.ndim != 2 or x.shape[1] != f.d or len(x) == 0:
+        raise InvalidInputError(f"points must be a non-empty (k, {f.d}) array, got shape {np.shape(points)}")
+    length = np.linalg.norm(x, axis=1)
+    if not np.all(np.isfinite(length)) or np.any(length == 0):
+        raise InvalidInputError("points must be finite and non-zero (each is put on the unit sphere)")
+    x /= length[:, None]
+    value = output_errors(f, g, x, norm)
+    chunk = batch_rows(f, g)
+    for begin in range(0, len(x), chunk):
+        _ascend(f, g, x[begin : begin + chunk], value[begin : begin + chunk], steps, norm)
+    i = int(np.argmax(value))
+    return float(value[i]), x[i].copy(), x

@@ -16,6 +16,10 @@ both bounds and says ``inconclusive``.
   (``z >= 0`` or ``<= 0``, ``z_f >= 0`` or ``<= 0``: four parts per unit); the unit split is the one
   whose relaxation is widest, weighted by its outgoing weights. Lower bounds: the maximisers of the
   output bounds, put on the sphere.
+
+In both, a part's sign constraints also enter its output bound by Lagrangian relaxation, and the
+output bound is concretised over box and ball by the dual of the ball constraint
+(:func:`constrained_upper`, :mod:`~stronglth.verification._lagrangian`, docs/theory.md §10).
 """
 
 from __future__ import annotations
@@ -28,6 +32,8 @@ from typing import Any
 import numpy as np
 
 from stronglth.verification._common import ExactResult, check_norm
+from stronglth.verification._lagrangian import constraint_rows, tightened_outputs
+from stronglth.verification._symbolic import up
 from stronglth.verification.differential import (
     PairLayers,
     best_point,
@@ -152,7 +158,8 @@ def _input_split(
 
     def bound(lo: np.ndarray, hi: np.ndarray, gs: list, fs: list) -> tuple[np.ndarray, ...]:
         result = bound_subdomains(layers, lo, hi, ball=ball, norm=norm, splits=list(zip(gs, fs, strict=True)) or None)
-        return (result.upper, *_best_units(layers, result.layers, gs, fs))
+        upper = constrained_upper(result, (lo, hi, ball, layers.split), norm, gs, fs)
+        return (upper, *_best_units(layers, result.layers, gs, fs))
 
     ub, count, unit_layer, unit = bound(lo, hi, gs, fs)
     closed = -math.inf  # the largest upper bound of a closed box
@@ -213,6 +220,30 @@ def _input_split(
         fresh = np.concatenate((np.zeros(int(rest.sum()), dtype=bool), np.ones(len(clo), dtype=bool)))
 
 
+def constrained_upper(result: Any, dom: tuple, norm: str, g_signs: list, f_signs: list) -> np.ndarray:
+    """``result.upper``, tightened by the Lagrangian relaxation of the parts' sign constraints and the
+    dual concretisation over box and ball (:mod:`~stronglth.verification._lagrangian`; ``-inf`` for
+    parts found empty)."""
+    upper = result.upper.copy()
+    if not result.symbolic:
+        return upper
+    G, h, _ = constraint_rows(result.symbolic, g_signs, f_signs)
+    rows = np.flatnonzero(upper > -math.inf)
+    if len(rows) == 0:
+        return upper
+    lo, hi, ball, split = dom
+    tight, empty = tightened_outputs(
+        result.output_upper.rows(rows), result.output_lower.rows(rows), G[rows], h[rows], (lo[rows], hi[rows], ball, split)
+    )
+    per_output = np.minimum(result.per_output[rows], tight)
+    if norm == "linf" or per_output.shape[1] == 1:
+        combined = per_output.max(axis=1)
+    else:
+        combined = up(np.sqrt(np.square(per_output).sum(axis=1)), per_output.shape[1] + 3)
+    upper[rows] = np.where(empty, -math.inf, np.minimum(upper[rows], combined))
+    return upper
+
+
 def _activation_split(
     layers: PairLayers, norm: str, domain: str, rel_gap: float, deadline: float, batch: int, lower: float, point: np.ndarray
 ) -> tuple[float, np.ndarray, float, bool]:
@@ -253,6 +284,8 @@ def _activation_split(
             layers, np.repeat(lo, 4, axis=0), np.repeat(hi, 4, axis=0), ball=ball, norm=norm, splits=splits
         )
         lower, point = _improve(layers, children, norm, domain, lower, point)
+        four = (np.repeat(lo, 4, axis=0), np.repeat(hi, 4, axis=0), ball, layers.split)
+        children.upper = constrained_upper(children, four, norm, [a for a, _ in splits], [b for _, b in splits])
         for c in range(4):
             if children.upper[c] > -math.inf:
                 concrete_c = [tuple(a[c : c + 1] for a in layer_bounds) for layer_bounds in children.layers]

@@ -17,94 +17,50 @@ kept exact: the bounds are linear in ``v = (s(x), s(-x))``.
 The domain is the unit ``l2`` ball (``domain="ball"``) or the box ``[-1, 1]^d`` (``"box"``), and, for
 branch-and-bound, any sub-box of it intersected with the domain. The ``l2`` norm of several outputs
 is bounded two ways and the smaller taken: per output, and by a spectral split of the last layer
-(midpoint map plus half-widths, with rigorous spectral norms).
+(midpoint map plus half-widths, with rigorous spectral norms). Beside the linear bounds, norm-based
+ones (:mod:`~stronglth.verification._norm_bound`: the certified recursion with rigorous norms and
+the halving ``s(y) = (y + |y|)/2``) are intersected in at every layer, so the bound is never worse
+than the certified one (docs/theory.md §3) by more than its norms' rounding margin.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from stronglth.errors import InvalidInputError
-from stronglth.gadget_form import gadget_network
-from stronglth.relu import ReLUNetwork
-from stronglth.ticket import Ticket
-from stronglth.verification._common import ExactResult, check_norm, network_pair, output_errors
+from stronglth.verification._common import ExactResult, check_norm
+from stronglth.verification._norm_bound import half_split, l2_of_bounds, next_norm, spectral_combination, v_norm
+from stronglth.verification._pair import DOMAINS, PairLayers, best_point, check_domain, maximiser_points, pair_layers
 from stronglth.verification._symbolic import (
     Linear,
     added,
     affine,
     exact_input,
-    gamma,
     inf_bound,
     scaled,
-    spectral_upper,
     sup_bound,
     two_difference,
     up,
 )
-from stronglth.verification.certified import is_own_target
 
-__all__ = ["DOMAINS", "PairLayers", "SubdomainBounds", "bound_subdomains", "pair_layers", "differential_bound", "check_domain"]
-
-DOMAINS = ("ball", "box")
-"""``"ball"``: the unit ``l2`` ball (the package's domain everywhere); ``"box"``: ``[-1, 1]^d``."""
+__all__ = [
+    "DOMAINS",
+    "PairLayers",
+    "SubdomainBounds",
+    "best_point",
+    "bound_subdomains",
+    "check_domain",
+    "differential_bound",
+    "maximiser_points",
+    "pair_layers",
+]
 
 SPECTRAL_MAX_BATCH = 64
 """The spectral combination of the last layer (``l2``, several outputs) is computed for at most this
 many sub-domains at once (it is one small matrix norm per sub-domain)."""
-
-
-def check_domain(domain: Any) -> str:
-    if not isinstance(domain, str) or domain not in DOMAINS:
-        raise InvalidInputError(f"domain must be one of {DOMAINS} (the unit l2 ball, or the box [-1, 1]^d), got {domain!r}")
-    return domain
-
-
-@dataclass(frozen=True)
-class PairLayers:
-    """The two networks as the bound propagates them: ``split`` when both start with ``[I; -I]``
-    (then the layers after it, on ``v = (s(x), s(-x))``), ``paired`` when the layers have equal
-    shapes (the difference is tracked; otherwise the two are bounded apart and subtracted)."""
-
-    f: ReLUNetwork
-    g: ReLUNetwork
-    split: bool
-    paired: bool
-    f_weights: tuple[np.ndarray, ...]
-    g_weights: tuple[np.ndarray, ...]
-
-    @property
-    def d(self) -> int:
-        return self.f.dims[0]
-
-    @property
-    def m(self) -> int:
-        return 2 * self.d if self.split else self.d
-
-    @property
-    def hidden(self) -> list[int]:
-        return [w.shape[0] for w in self.f_weights[:-1]] if self.paired else []
-
-
-def _is_split(w: np.ndarray) -> bool:
-    d = w.shape[1]
-    return w.shape == (2 * d, d) and np.array_equal(w, np.vstack((np.eye(d), -np.eye(d))))
-
-
-def pair_layers(net: Any, target: Any) -> PairLayers:
-    """The pair to bound: a construction ticket against its own target in gadget form, else densely."""
-    pair = None
-    if isinstance(net, Ticket) and net.target is not None and is_own_target(net, target):
-        pair = gadget_network(net)
-    f, g = pair if pair is not None else network_pair(net, target)
-    split = f.depth >= 2 and g.depth >= 2 and _is_split(f.weights[0]) and _is_split(g.weights[0])
-    fw, gw = (f.weights[1:], g.weights[1:]) if split else (f.weights, g.weights)
-    paired = len(fw) == len(gw) and all(a.shape == b.shape for a, b in zip(fw, gw, strict=False))
-    return PairLayers(f, g, split, paired, tuple(fw), tuple(gw))
 
 
 @dataclass
@@ -112,13 +68,15 @@ class SubdomainBounds:
     """What one propagation gives for each of ``B`` sub-domains: ``upper``, an upper bound of the
     sup error over it (``-inf`` for an empty one); ``per_output``, bounds of each ``|e_o|``;
     ``output_upper`` / ``output_lower``, the linear bounds of ``e``; ``layers``, per hidden layer the
-    concrete ``(z_lo, z_hi, zf_lo, zf_hi, dz_lo, dz_hi)`` (paired networks only)."""
+    concrete ``(z_lo, z_hi, zf_lo, zf_hi, dz_lo, dz_hi)`` and ``symbolic``, the linear bounds
+    ``(U_z, L_z, U_zf, L_zf)`` of ``z`` and ``z_f`` (paired networks only)."""
 
     upper: np.ndarray
     per_output: np.ndarray
     output_upper: Linear
     output_lower: Linear
     layers: list[tuple[np.ndarray, ...]]
+    symbolic: list[tuple[Linear, ...]] = field(default_factory=list)
 
 
 def _zero(batch: int, n: int, m: int) -> Linear:
@@ -139,6 +97,9 @@ def _relu_g(uz: Linear, lz: Linear, lo: np.ndarray, hi: np.ndarray) -> tuple[Lin
 def _negated(bound: Linear) -> Linear:
     """``-q``: from an upper bound of ``q`` a lower bound of ``-q``, and the other way round."""
     return Linear(-bound.C, -bound.c, bound.r)
+
+
+scaled_negative = _negated  # for the maximisers of a lower bound's negation
 
 
 def _pick(better: np.ndarray, a: Linear, b: Linear) -> Linear:
@@ -163,7 +124,8 @@ def _relu_difference(
     ``<= 0`` where ``z_f <= 0``, ``>= dz`` where ``z >= 0``, ``>= 0`` where ``z <= 0``. Where one network's
     unit is stable and the other's is not, also directly: ``dh = s(z_f)`` (``z <= 0``), ``dz + s(-z_f)``
     (``z >= 0``), ``dz - s(-z)`` (``z_f >= 0``), ``-s(z)`` (``z_f <= 0``), with triangle relaxations; of the
-    two, each unit keeps the one with the tighter concrete bound."""
+    two, each unit keeps the one with the tighter concrete bound (the direct one, exact, where the
+    two signs are known and opposite)."""
     uz, lz, udz, ldz = pre
     (z_lo, z_hi), (f_lo, f_hi), (d_lo, d_hi) = z, zf, dz
     zeros = np.zeros_like(z_lo)
@@ -179,6 +141,7 @@ def _relu_difference(
     lower = scaled(ldz, np.where(lo_pass, 1.0, _chord(-d_lo, -d_hi, lo_chord)), np.where(lo_chord, d_hi, 0.0))
     g_on, g_off, f_on, f_off = z_lo >= 0, z_hi <= 0, f_lo >= 0, f_hi <= 0
     g_mid, f_mid = ~(g_on | g_off), ~(f_on | f_off)
+    crossed = (g_off & f_on) | (g_on & f_off)  # both signs known, opposite: the direct form is exact
     direct_up = (g_off & (f_mid | f_on)) | (g_on & (f_mid | f_off))
     if np.any(direct_up):  # s(z_f) where z <= 0; dz + s(-z_f) or -z where z >= 0
         uzf, lzf = added(uz, udz), added(lz, ldz)
@@ -192,7 +155,7 @@ def _relu_difference(
                 )
             ),
         )
-        better = direct_up & (sup_bound(other, *dom) < sup_bound(upper, *dom))
+        better = direct_up & ((sup_bound(other, *dom) < sup_bound(upper, *dom)) | crossed)
         upper = _pick(better, upper, other)
     direct_lo = (f_on & (g_mid | g_off)) | (f_off & (g_mid | g_on))
     if np.any(direct_lo):  # z_f - s(z) = dz - s(-z), or z_f, where z_f >= 0; -s(z) where z_f <= 0
@@ -205,7 +168,7 @@ def _relu_difference(
             ),
             added(scaled(lzf, (f_on & g_off) * 1.0, zeros), _negated(scaled(uz, b2, np.where(f_off & g_mid, z_lo, 0.0)))),
         )
-        better = direct_lo & (inf_bound(other, *dom) > inf_bound(lower, *dom))
+        better = direct_lo & ((inf_bound(other, *dom) > inf_bound(lower, *dom)) | crossed)
         lower = _pick(better, lower, other)
     return upper, lower
 
@@ -234,11 +197,15 @@ def bound_subdomains(
     ball: bool,
     norm: str,
     splits: list[tuple[np.ndarray, np.ndarray]] | None = None,
+    norm_bounds: bool | None = None,
 ) -> SubdomainBounds:
     """Upper bounds of ``sup ||f - g||`` in ``norm`` over each sub-domain ``[lo_b, hi_b]`` (``B, d``,
     within ``[-1, 1]^d``), intersected with the unit ball when ``ball``. ``splits``: per hidden layer,
     sign constraints ``(on_g, on_f)`` (``B, n``; ``+1`` active, ``-1`` inactive, ``0`` free) that
-    restrict the sub-domain further (activation splitting); a sub-domain found empty gets ``-inf``."""
+    restrict the sub-domain further (activation splitting); a sub-domain found empty gets ``-inf``.
+    ``norm_bounds``: also intersect with the norm-based bounds of
+    :mod:`~stronglth.verification._norm_bound` at every layer (``None``: for batches of at most
+    :data:`SPECTRAL_MAX_BATCH`; ``False``: the symbolic bounds alone)."""
     batch = lo.shape[0]
     dom = (lo, hi, ball, layers.split)
     v = exact_input(batch, layers.m)
@@ -246,96 +213,98 @@ def bound_subdomains(
         uf, lf = _single(layers.f_weights, v, dom)
         ug, lg = _single(layers.g_weights, v, dom)
         eye = np.eye(uf.c.shape[-1])
-        return _finish(layers, *affine([(eye, uf, lf), (-eye, ug, lg)]), dom, norm, [], None, np.zeros(batch, bool))
+        return _finish(layers, *affine([(eye, uf, lf), (-eye, ug, lg)]), dom, norm, [], None, np.zeros(batch, bool), None)
+    use_norms = layers.norms is not None and (batch <= SPECTRAL_MAX_BATCH if norm_bounds is None else norm_bounds)
+    vn = v_norm(lo, hi, ball)
     ug, lg = v, v
     n0 = layers.m
     ud, ld = _zero(batch, n0, layers.m), _zero(batch, n0, layers.m)
     empty = np.zeros(batch, dtype=bool)
     concrete: list[tuple[np.ndarray, ...]] = []
+    symbolic: list[tuple[Linear, ...]] = []
     depth = len(layers.f_weights)
+    previous: tuple | None = None  # pre-activation bounds of the last hidden layer, and its norms
     for i, (wf, wg) in enumerate(zip(layers.f_weights, layers.g_weights, strict=True)):
         s, t = two_difference(wf, wg)  # W_f - W_g = s + t exactly
         if i == depth - 1:
             eu, el = affine([(wf, ud, ld), (s, ug, lg), (t, ug, lg)])
-            return _finish(layers, eu, el, dom, norm, concrete, (wf, s, t, ud, ld, ug, lg), empty)
+            extra = _norm_step(layers, i, (wf, s, t), previous, vn, dom, use_norms) if use_norms else None
+            result = _finish(layers, eu, el, dom, norm, concrete, (wf, s, t, ud, ld, ug, lg), empty, extra)
+            result.symbolic = symbolic
+            return result
         uz, lz = affine([(wg, ug, lg)])
         udz, ldz = affine([(wf, ud, ld), (s, ug, lg), (t, ug, lg)])
         z_lo, z_hi = inf_bound(lz, *dom), sup_bound(uz, *dom)
         d_lo, d_hi = inf_bound(ldz, *dom), sup_bound(udz, *dom)
-        f_lo = np.maximum(inf_bound(added(lz, ldz), *dom), -up(-(z_lo + d_lo), 2))
-        f_hi = np.minimum(sup_bound(added(uz, udz), *dom), up(z_hi + d_hi, 2))
+        if use_norms:
+            assert layers.norms is not None
+            per, total = _norm_step(layers, i, (wf, s, t), previous, vn, dom, True)
+            r_z = up(layers.norms.z_norms[i] * vn, 2) if previous is None else up(layers.norms.g_norms[i] * previous[2], 2)
+            z_lo, z_hi = np.maximum(z_lo, -r_z[:, None]), np.minimum(z_hi, r_z[:, None])
+            cap = total[:, None] if per is None else np.minimum(per, total[:, None])
+            d_lo, d_hi = np.maximum(d_lo, -cap), np.minimum(d_hi, cap)
+        uzf, lzf = added(uz, udz), added(lz, ldz)
+        symbolic.append((uz, lz, uzf, lzf))
+        f_lo = np.maximum(inf_bound(lzf, *dom), -up(-(z_lo + d_lo), 2))
+        f_hi = np.minimum(sup_bound(uzf, *dom), up(z_hi + d_hi, 2))
         if splits is not None:
             z_lo, z_hi = _apply_split(z_lo, z_hi, splits[i][0])
             f_lo, f_hi = _apply_split(f_lo, f_hi, splits[i][1])
         empty |= np.any(z_lo > z_hi, axis=1) | np.any(f_lo > f_hi, axis=1)
         concrete.append((z_lo, z_hi, f_lo, f_hi, d_lo, d_hi))
+        if use_norms:
+            z_norm = np.minimum(r_z, l2_of_bounds(z_lo, z_hi))
+            h_norm = np.minimum(z_norm, l2_of_bounds(np.maximum(z_lo, 0.0), np.maximum(z_hi, 0.0)))
+            previous = ((uz, lz, udz, ldz), z_norm, h_norm, np.minimum(total, l2_of_bounds(d_lo, d_hi)))
         ud, ld = _relu_difference((uz, lz, udz, ldz), (z_lo, z_hi), (f_lo, f_hi), (d_lo, d_hi), dom)
         ug, lg = _relu_g(uz, lz, z_lo, z_hi)
     raise AssertionError("unreachable")
 
 
+def _norm_step(layers: PairLayers, i: int, weights: tuple, previous: tuple | None, vn: np.ndarray, dom: tuple, whole: bool):
+    """Norm-based bounds of the pre-activation difference ``dz`` of weight layer ``i`` (the output
+    error at the last layer): per coordinate ``|dz_j| <=`` (``B, n``, or ``None``) and ``||dz||_2 <=``
+    (``B``), from the recursion of the certified bound and the halving of
+    :func:`~stronglth.verification._norm_bound.half_split` (docs/theory.md §10)."""
+    norms = layers.norms
+    assert norms is not None
+    if previous is None:  # the first weight layer: dz = (W_f - W_g) v exactly, linear
+        return None, up(norms.diff_norms[i] * vn, 2)
+    pre, z_norm, h_norm, dz_norm = previous
+    total = next_norm(norms, i, h_norm, dz_norm)
+    wf, s, t = weights
+    per, whole_bound = half_split(wf, s, t, pre, (z_norm, dz_norm), dom, whole and vn.shape[0] <= SPECTRAL_MAX_BATCH)
+    if whole_bound is not None:
+        total = np.minimum(total, whole_bound)
+    return np.minimum(per, total[:, None]), total
+
+
 def _finish(
-    layers: PairLayers, eu: Linear, el: Linear, dom: tuple, norm: str, concrete: list, last: tuple | None, empty: np.ndarray
+    layers: PairLayers,
+    eu: Linear,
+    el: Linear,
+    dom: tuple,
+    norm: str,
+    concrete: list,
+    last: tuple | None,
+    empty: np.ndarray,
+    extra: tuple | None,
 ) -> SubdomainBounds:
+    """The output's bounds: per output ``|e_o|`` (symbolic, intersected with ``extra``'s norm-based
+    bounds), then the norm (for ``l2`` also the spectral split of the last layer and ``extra``'s total)."""
     per_output = np.maximum(np.maximum(sup_bound(eu, *dom), -inf_bound(el, *dom)), 0.0)
+    if extra is not None:
+        per_output = np.minimum(per_output, extra[1][:, None] if extra[0] is None else extra[0])
     n_out = per_output.shape[-1]
     if norm == "linf" or n_out == 1:
         upper = per_output.max(axis=-1)
     else:
         upper = up(np.sqrt(np.square(per_output).sum(axis=-1)), n_out + 3)
         if last is not None and per_output.shape[0] <= SPECTRAL_MAX_BATCH:
-            upper = np.minimum(upper, _spectral_combination(last, dom))
+            upper = np.minimum(upper, spectral_combination(last, dom))
+        if extra is not None:
+            upper = np.minimum(upper, extra[1])
     return SubdomainBounds(np.where(empty, -np.inf, upper), per_output, eu, el, concrete)
-
-
-def _half_width(u: Linear, lo_bound: Linear, dom: tuple) -> tuple[Linear, np.ndarray]:
-    """The midpoint ``P = (U + L) / 2`` of an upper and a lower bound, and ``h`` with ``|q - P(v)| <= h``."""
-    mid = Linear((u.C + lo_bound.C) / 2, (u.c + lo_bound.c) / 2, np.zeros_like(u.c))
-    width = sup_bound(added(u, lo_bound, -1.0), *dom)
-    h = up(0.5 * (width + u.r + lo_bound.r) + gamma(2) * (u.magnitude() + lo_bound.magnitude()), 4)
-    return mid, np.maximum(h, 0.0)
-
-
-def _spectral_combination(last: tuple, dom: tuple) -> np.ndarray:
-    """``||e|| <= ||K v + k|| + ||W_f|| ||h_d|| + ||s + t|| ||h_g||`` for the last layer ``e = W_f dh +
-    (s + t) h`` with ``dh = P_d(v) + xi``, ``|xi| <= h_d`` (and the same for ``h``), ``K v + k`` the
-    midpoints' image: every norm a rigorous upper bound (:func:`spectral_upper`)."""
-    wf, s, t, ud, ld, ug, lg = last
-    lo, hi, ball, _ = dom
-    pd, hd = _half_width(ud, ld, dom)
-    pg, hg = _half_width(ug, lg, dom)
-    k_matrix = np.matmul(wf, pd.C) + np.matmul(s, pg.C) + np.matmul(t, pg.C)
-    k_vector = pd.c @ wf.T + pg.c @ s.T + pg.c @ t.T
-    g = gamma(3 * wf.shape[1] + 3)
-    err_c = g * (np.matmul(np.abs(wf), np.abs(pd.C)) + np.matmul(np.abs(s) + np.abs(t), np.abs(pg.C)))
-    err_k = g * (np.abs(pd.c) @ np.abs(wf).T + np.abs(pg.c) @ (np.abs(s) + np.abs(t)).T)
-    v_norm = up(np.sqrt(np.square(np.maximum(np.abs(lo), np.abs(hi))).sum(axis=-1)), lo.shape[-1] + 3)
-    if ball:
-        v_norm = np.minimum(v_norm, 1.0)
-    norm_wf, norm_st = spectral_upper(wf), spectral_upper(s) + spectral_upper(t)
-    out = np.empty(lo.shape[0])
-    for b in range(lo.shape[0]):
-        linear_part = (spectral_upper(k_matrix[b]) + spectral_upper(err_c[b])) * v_norm[b]
-        constant = up(np.sqrt(np.square(k_vector[b]).sum()), k_vector.shape[-1] + 2) + up(np.sqrt(np.square(err_k[b]).sum()), 8)
-        widths = norm_wf * up(np.sqrt(np.square(hd[b]).sum()), hd.shape[-1] + 2) + norm_st * up(
-            np.sqrt(np.square(hg[b]).sum()), hg.shape[-1] + 2
-        )
-        out[b] = up(linear_part + constant + widths, 8)
-    return out
-
-
-def maximiser_points(bound: Linear, split: bool, d: int) -> np.ndarray:
-    """For each row of ``bound`` (``B, n``), the point of the unit sphere maximising its linear part
-    over the ball: ``C / ||C||`` (or, for ``v = (s(x), s(-x))``, each coordinate's better sign)."""
-    C = bound.C.reshape(-1, bound.C.shape[-1])
-    if split:
-        cp, cn = C[:, :d], C[:, d:]
-        x = np.where(cp >= cn, np.maximum(cp, 0.0), -np.maximum(cn, 0.0))
-    else:
-        x = C
-    length = np.linalg.norm(x, axis=1, keepdims=True)
-    keep = length[:, 0] > 0
-    return x[keep] / length[keep]
 
 
 def differential_bound(net: Any, target: Any, *, norm: str = "l2", domain: str = "ball", rel_gap: float = 0.01) -> ExactResult:
@@ -361,18 +330,3 @@ def differential_bound(net: Any, target: Any, *, norm: str = "l2", domain: str =
     upper = max(float(result.upper[0]), lower)
     status = "within_gap" if upper <= (1 + rel_gap) * lower else "inconclusive"
     return ExactResult(lower, upper, point, status, "bounds", time.perf_counter() - start, norm)
-
-
-def scaled_negative(bound: Linear) -> Linear:
-    """``-bound`` (for the maximisers of a lower bound's negation)."""
-    return Linear(-bound.C, -bound.c, bound.r)
-
-
-def best_point(layers: PairLayers, points: np.ndarray, norm: str, domain: str) -> tuple[float, np.ndarray]:
-    """The largest error among ``points`` put on the domain's surface (``x / ||x||_2`` for the ball,
-    ``x / ||x||_inf`` for the box), and that point."""
-    scale = np.linalg.norm(points, axis=1) if domain == "ball" else np.abs(points).max(axis=1)
-    points = points[scale > 0] / scale[scale > 0, None]
-    errors = output_errors(layers.f, layers.g, points, norm)
-    i = int(np.argmax(errors))
-    return float(errors[i]), points[i]

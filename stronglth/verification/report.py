@@ -126,12 +126,17 @@ def verify(
     seed: int = 0,
     time_limit: float = 60.0,
     rel_gap: float = 0.01,
+    method: str = "auto",
 ) -> VerificationReport:
     """Measure the sup error of ``net`` (a ticket, by default against its own target) over the unit
-    ball in ``norm`` (``"l2"``, default, or ``"linf"``): sampled, adversarial, exact (``exact=True``)
-    and certified (for a construction ticket against its own target)."""
+    ball in ``norm`` (``"l2"``, default, or ``"linf"``): sampled, adversarial, exact (``exact=True``,
+    by the exact method ``method``, one of :data:`~stronglth.verification.exact.METHODS`; ``"auto"``
+    picks by size and the report names the one used) and certified (for a construction ticket
+    against its own target)."""
     norm = check_norm(norm)
     exact = _validate.boolean(exact, "exact")
+    if not isinstance(method, str) or method not in EXACT_METHODS:
+        raise InvalidInputError(f"unknown exact method {method!r}; choose one of {EXACT_METHODS}")
     time_limit = _validate.positive_float(time_limit, "time_limit")  # checked even when exact is False
     rel_gap = _validate.non_negative_float(rel_gap, "rel_gap")
     if target is None:
@@ -146,6 +151,7 @@ def verify(
         result = exact_error(
             net,
             target,
+            method=method,
             norm=norm,
             time_limit=time_limit,
             rel_gap=rel_gap,

@@ -1,0 +1,102 @@
+"""The pair of networks the differential bound works on, and points of its domain (docs/theory.md §10).
+
+A construction ticket against its own target is taken in its gadget form
+(:func:`~stronglth.gadget_form.gadget_network`): both networks start with the shared layer
+``[I; -I]`` and the bounds are linear in ``v = (s(x), s(-x))``; other pairs densely.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from stronglth.errors import InvalidInputError
+from stronglth.gadget_form import gadget_network
+from stronglth.relu import ReLUNetwork
+from stronglth.ticket import Ticket
+from stronglth.verification._common import network_pair, output_errors
+from stronglth.verification._norm_bound import LayerNorms, layer_norms
+from stronglth.verification._symbolic import Linear
+from stronglth.verification.certified import is_own_target
+
+__all__ = ["DOMAINS", "PairLayers", "best_point", "check_domain", "maximiser_points", "pair_layers"]
+
+DOMAINS = ("ball", "box")
+"""``"ball"``: the unit ``l2`` ball (the package's domain everywhere); ``"box"``: ``[-1, 1]^d``."""
+
+
+def check_domain(domain: Any) -> str:
+    if not isinstance(domain, str) or domain not in DOMAINS:
+        raise InvalidInputError(f"domain must be one of {DOMAINS} (the unit l2 ball, or the box [-1, 1]^d), got {domain!r}")
+    return domain
+
+
+@dataclass(frozen=True)
+class PairLayers:
+    """The two networks as the bound propagates them: ``split`` when both start with ``[I; -I]``
+    (then the layers after it, on ``v = (s(x), s(-x))``), ``paired`` when the layers have equal
+    shapes (the difference is tracked; otherwise the two are bounded apart and subtracted)."""
+
+    f: ReLUNetwork
+    g: ReLUNetwork
+    split: bool
+    paired: bool
+    f_weights: tuple[np.ndarray, ...]
+    g_weights: tuple[np.ndarray, ...]
+    norms: LayerNorms | None = None
+
+    @property
+    def d(self) -> int:
+        return self.f.dims[0]
+
+    @property
+    def m(self) -> int:
+        return 2 * self.d if self.split else self.d
+
+    @property
+    def hidden(self) -> list[int]:
+        return [w.shape[0] for w in self.f_weights[:-1]] if self.paired else []
+
+
+def _is_split(w: np.ndarray) -> bool:
+    d = w.shape[1]
+    return w.shape == (2 * d, d) and np.array_equal(w, np.vstack((np.eye(d), -np.eye(d))))
+
+
+def pair_layers(net: Any, target: Any) -> PairLayers:
+    """The pair to bound: a construction ticket against its own target in gadget form, else densely."""
+    pair = None
+    if isinstance(net, Ticket) and net.target is not None and is_own_target(net, target):
+        pair = gadget_network(net)
+    f, g = pair if pair is not None else network_pair(net, target)
+    split = f.depth >= 2 and g.depth >= 2 and _is_split(f.weights[0]) and _is_split(g.weights[0])
+    fw, gw = (f.weights[1:], g.weights[1:]) if split else (f.weights, g.weights)
+    paired = len(fw) == len(gw) and all(a.shape == b.shape for a, b in zip(fw, gw, strict=False))
+    norms = layer_norms(tuple(fw), tuple(gw), split) if paired else None
+    return PairLayers(f, g, split, paired, tuple(fw), tuple(gw), norms)
+
+
+def maximiser_points(bound: Linear, split: bool, d: int) -> np.ndarray:
+    """For each row of ``bound`` (``B, n``), the point of the unit sphere maximising its linear part
+    over the ball: ``C / ||C||`` (or, for ``v = (s(x), s(-x))``, each coordinate's better sign)."""
+    C = bound.C.reshape(-1, bound.C.shape[-1])
+    if split:
+        cp, cn = C[:, :d], C[:, d:]
+        x = np.where(cp >= cn, np.maximum(cp, 0.0), -np.maximum(cn, 0.0))
+    else:
+        x = C
+    length = np.linalg.norm(x, axis=1, keepdims=True)
+    keep = length[:, 0] > 0
+    return x[keep] / length[keep]
+
+
+def best_point(layers: PairLayers, points: np.ndarray, norm: str, domain: str) -> tuple[float, np.ndarray]:
+    """The largest error among ``points`` put on the domain's surface (``x / ||x||_2`` for the ball,
+    ``x / ||x||_inf`` for the box), and that point."""
+    scale = np.linalg.norm(points, axis=1) if domain == "ball" else np.abs(points).max(axis=1)
+    points = points[scale > 0] / scale[scale > 0, None]
+    errors = output_errors(layers.f, layers.g, points, norm)
+    i = int(np.argmax(errors))
+    return float(errors[i]), points[i]
