@@ -133,11 +133,11 @@ def _unit_scores(layers: PairLayers, concrete: list, fixed: list[np.ndarray]) ->
 
 
 def _best_units(
-    layers: PairLayers, concrete: list, g_signs: list[np.ndarray], f_signs: list[np.ndarray]
+    layers: PairLayers, concrete: list, g_signs: list[np.ndarray], f_signs: list[np.ndarray], batch: int
 ) -> tuple[np.ndarray, ...]:
-    """Per sub-domain: the number of unsplit unstable units, and the layer and unit of the best one."""
-    batch = g_signs[0].shape[0] if g_signs else 0
-    if not concrete:
+    """Per sub-domain (``batch`` of them): the number of unsplit unstable units, and the layer and unit
+    of the best one (none for a pair without hidden units)."""
+    if not concrete or not g_signs:
         return np.zeros(batch, int), np.zeros(batch, int), np.zeros(batch, int)
     scores = _unit_scores(layers, concrete, [(g != 0) | (f != 0) for g, f in zip(g_signs, f_signs, strict=True)])
     count = sum((s > 0).sum(axis=1) for s in scores)
@@ -159,7 +159,7 @@ def _input_split(
     def bound(lo: np.ndarray, hi: np.ndarray, gs: list, fs: list) -> tuple[np.ndarray, ...]:
         result = bound_subdomains(layers, lo, hi, ball=ball, norm=norm, splits=list(zip(gs, fs, strict=True)) or None)
         upper = constrained_upper(result, (lo, hi, ball, layers.split), norm, gs, fs)
-        return (upper, *_best_units(layers, result.layers, gs, fs))
+        return (upper, *_best_units(layers, result.layers, gs, fs, len(lo)))
 
     ub, count, unit_layer, unit = bound(lo, hi, gs, fs)
     closed = -math.inf  # the largest upper bound of a closed box
