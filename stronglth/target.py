@@ -97,11 +97,15 @@ class TargetNetwork(ReLUNetwork):
         multiplying the output by ``c``.
         """
         scaled, factor = [], 1.0
-        for norms, w in zip(self.layer_norms(), self.weights, strict=False):
-            c_i = max(1.0, norms.spectral_norm, norms.max_abs / norms.max_abs_bound)
+        for c_i, w in zip(self.assumption_scales(), self.weights, strict=True):
             scaled.append(w / c_i)
             factor *= c_i
         return TargetNetwork(scaled), factor
+
+    def assumption_scales(self) -> tuple[float, ...]:
+        """The per-layer factors ``c_i = max(1, ||W_i||_2, sqrt(n_{i-1}) max|W_i|)`` of
+        :meth:`scale_to_assumptions` (``c = prod c_i``)."""
+        return tuple(max(1.0, n.spectral_norm, n.max_abs / n.max_abs_bound) for n in self.layer_norms())
 
 
 # -- families of admissible targets ---------------------------------------------------------

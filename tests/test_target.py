@@ -87,6 +87,9 @@ def test_scale_to_assumptions(seed, scale):
     assert factor >= 1
     x = np.random.default_rng(seed).standard_normal((5, 2))
     np.testing.assert_allclose(factor * scaled.forward(x), target.forward(x), rtol=1e-10, atol=1e-12)
+    scales = target.assumption_scales()  # the per-layer factors: each layer divided by its own
+    assert factor == scales[0] * scales[1] and min(scales) >= 1
+    assert all(np.array_equal(w / c, v) for w, c, v in zip(target.weights, scales, scaled.weights, strict=True))
 
 
 def test_scale_leaves_admissible_targets_alone():

@@ -158,7 +158,7 @@ def cell(config: PensiaMnistCell) -> dict:
     target = train_target(data, config.hidden, epochs=config.epochs, seed=config.train_seed)
     x = data.x_test.reshape(len(data.x_test), -1).double().numpy()
     y = data.y_test.numpy()
-    scales = [max(1.0, n.spectral_norm, n.max_abs / n.max_abs_bound) for n in target.layer_norms()]
+    scales = list(target.assumption_scales())
     scaled, factor = target.scale_to_assumptions()
     started = time.perf_counter()
     ticket = construct(

@@ -26,27 +26,14 @@ def lenet_300_100(*, seed: int, in_features: int = 784, num_classes: int = 10, w
 
 def conv2(*, seed: int, in_channels: int = 1, image_size: int = 28, num_classes: int = 10, width: float = 1.0) -> nn.Sequential:
     """Conv-2 (two 3x3 convolutions, a max pool, three fully connected layers)."""
-    return conv_net(
-        2,
-        in_channels=in_channels,
-        image_size=image_size,
-        num_classes=num_classes,
-        width=width,
-        mode="dense",
-        batch_norm=False,
-        seed=seed,
-    )
+    return _conv(2, seed=seed, in_channels=in_channels, image_size=image_size, num_classes=num_classes, width=width)
 
 
 def conv4(*, seed: int, in_channels: int = 1, image_size: int = 28, num_classes: int = 10, width: float = 1.0) -> nn.Sequential:
     """Conv-4 (four 3x3 convolutions, two max pools, three fully connected layers)."""
-    return conv_net(
-        4,
-        in_channels=in_channels,
-        image_size=image_size,
-        num_classes=num_classes,
-        width=width,
-        mode="dense",
-        batch_norm=False,
-        seed=seed,
-    )
+    return _conv(4, seed=seed, in_channels=in_channels, image_size=image_size, num_classes=num_classes, width=width)
+
+
+def _conv(depth: int, **options) -> nn.Sequential:
+    """Frankle & Carbin's Conv-``depth``: dense, bias-free, no batch norm."""
+    return conv_net(depth, mode="dense", batch_norm=False, **options)

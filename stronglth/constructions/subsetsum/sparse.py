@@ -45,12 +45,12 @@ from __future__ import annotations
 import functools
 import itertools
 import math
-import numbers
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
+from stronglth import _validate
 from stronglth.constructions.subsetsum import solver
 from stronglth.errors import InvalidInputError
 
@@ -83,7 +83,7 @@ def solve_sparsest(values: Any, targets: Any, tolerance: float, max_size: int | 
     ``max_size`` elements) within it and holds the least-error subset instead.
     """
     values, targets, max_size = solver._check(values, targets, max_size)  # the same checks as solve
-    tolerance = _tolerance(tolerance)
+    tolerance = _validate.non_negative_float(tolerance, "tolerance")
     n_rows, k = values.shape
     largest = k if max_size is None else max_size
     codes = np.zeros(n_rows, dtype=np.int64)
@@ -152,20 +152,11 @@ def solve_small(values: Any, targets: Any, max_size: int | None) -> tuple[np.nda
 # -- arguments -------------------------------------------------------------------------------------
 
 
-def _tolerance(tolerance: Any) -> float:
-    if isinstance(tolerance, (bool, np.bool_)) or not isinstance(tolerance, numbers.Real) or not float(tolerance) >= 0:
-        raise InvalidInputError(f"tolerance must be a number >= 0, got {tolerance!r}")
-    if not math.isfinite(float(tolerance)):
-        raise InvalidInputError(f"tolerance must be finite, got {tolerance!r}")
-    return float(tolerance)
-
-
 def _size(size: Any, name: str) -> int:
-    if isinstance(size, (bool, np.bool_)) or not isinstance(size, numbers.Integral) or int(size) < 0:
-        raise InvalidInputError(f"{name} must be a non-negative integer, got {size!r}")
-    if int(size) > solver.MAX_K:
+    size = _validate.non_negative_int(size, name)
+    if size > solver.MAX_K:
         raise InvalidInputError(f"{name} = {size} exceeds the most values a problem may have ({solver.MAX_K})")
-    return int(size)
+    return size
 
 
 # -- one size class ------------------------------------------------------------------------------------
