@@ -1,4 +1,5 @@
-"""Ticket files on disk (format "stronglth-ticket/1", the README): the bounded reader and the format's rules.
+"""Ticket files on disk (formats "stronglth-ticket/1" and "/2", the README): the bounded reader; the
+format's rules are in :mod:`stronglth._ticket_format`.
 
 Reading costs memory and time in what a file really holds, whatever it claims. The zip directory
 is read first: a member not named ``<key>.npy``, encrypted, compressed other than stored or deflated,
@@ -19,7 +20,6 @@ import os
 import zipfile
 import zlib
 from collections import Counter
-from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, Any
 
@@ -27,10 +27,9 @@ import numpy as np
 
 from stronglth._io import check_input_file
 from stronglth.errors import InvalidInputError, TicketFormatError, TooLargeError
-from stronglth.random_network import GENERATOR, MAX_MATRICES, RandomNetwork
 
 __all__ = ["MAX_MEMBER_BYTES", "MAX_TOTAL_BYTES", "MAX_META_CHARS", "MAX_META_DEPTH", "NpzReader"]
-__all__ += ["ticket_path", "json_depth", "parse_json", "meta_field_problem", "check_ticket_meta", "disorder", "read_ticket_file"]
+__all__ += ["ticket_path", "json_depth", "parse_json"]
 
 MAX_MEMBER_BYTES = 2**30
 """The largest declared uncompressed size of one member (1 GiB: 134 million kept entries of one ``M_t``)."""
@@ -231,166 +230,3 @@ def parse_json(text: str, what: str) -> Any:
     if (depth := json_depth(value)) > MAX_META_DEPTH:
         raise ValueError(f"{what} nests {depth:,} levels deep, above the limit of {MAX_META_DEPTH}")
     return value
-
-
-# -- the format's rules: meta fields, keys, dtypes and shapes ---------------------------------------
-
-TICKET_FORMAT = "stronglth-ticket/1"
-META_REQUIRED = ("format", "generator", "seed", "shapes", "method", "eps", "delta", "certified_error")
-"""The fields a reader needs; ``version`` (the writer's package version) and everything else are
-provenance, kept in ``ticket.meta`` but not required (a ticket written by another tool loads)."""
-META_RESERVED = frozenset(META_REQUIRED) - {"method", "eps", "delta"} | {"target_depth", "version"}
-"""Fields the writer sets from the ticket itself, so not to be given in ``Ticket(meta=...)``."""
-_INDEX, _VALUE = np.dtype("<i8"), np.dtype("<f8")
-
-
-def _as_float(value: Any) -> float:
-    """A real number (not a bool) as a float, NaN for anything else, infinity past float's range."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
-        return math.nan
-    try:
-        return float(value)
-    except OverflowError:  # an int beyond 1.8e308
-        return math.inf
-
-
-def meta_field_problem(key: str, value: Any) -> str | None:
-    """Why ``value`` is not allowed as meta field ``key`` (``method``, ``eps``, ``delta``,
-    ``certified_error``, ``version``), or ``None`` when it is."""
-    if key == "version":
-        return None if isinstance(value, str) else f"version must be a string when present, got {_short(value)}"
-    if key == "method":
-        return None if value is None or isinstance(value, str) else f"method must be a string or None (null), got {_short(value)}"
-    if value is None:
-        return None
-    allowed = {"eps": "a finite number > 0", "delta": "a number in (0, 1)", "certified_error": "a finite number >= 0"}[key]
-    x = _as_float(value)
-    if not math.isfinite(x):
-        return f"{key} must be None (null) or {allowed}, got {_short(value)} ({type(value).__name__})"
-    ok = {"eps": x > 0, "delta": 0 < x < 1, "certified_error": x >= 0}[key]
-    return None if ok else f"{key} must be None (null) or {allowed}, got {_short(value)}"
-
-
-def check_ticket_meta(meta: Any) -> dict[str, Any]:
-    """``Ticket(meta=...)`` as a dict a ticket file can hold, else an InvalidInputError: string keys,
-    none of :data:`META_RESERVED`, the fields of :func:`meta_field_problem` right, JSON within the limits."""
-    if meta is None:
-        return {}
-    if not isinstance(meta, Mapping):
-        raise InvalidInputError(f"ticket meta must be a mapping (a dict), got {type(meta).__name__}")
-    meta = dict(meta)
-    for key, value in meta.items():
-        if not isinstance(key, str):
-            raise InvalidInputError(f"ticket meta keys must be strings, got {_short(key)}")
-        if key in META_RESERVED:
-            raise InvalidInputError(f"ticket meta key {key!r} is set from the ticket itself when saved; choose another name")
-        if key in ("method", "eps", "delta") and (problem := meta_field_problem(key, value)) is not None:
-            raise InvalidInputError(f"ticket meta: {problem}")
-    try:
-        json.dumps(meta, allow_nan=False)
-    except (TypeError, ValueError, RecursionError) as exc:
-        raise InvalidInputError(f"ticket meta must be JSON-serialisable: {exc}") from None
-    if (depth := json_depth(meta)) > MAX_META_DEPTH:
-        raise InvalidInputError(f"ticket meta nests {depth} levels deep; a ticket file allows {MAX_META_DEPTH}")
-    return meta
-
-
-def disorder(rows: np.ndarray, cols: np.ndarray) -> int | None:
-    """The first ``i`` where position ``i + 1`` does not come after position ``i`` in (row, col)
-    order (the same, or before it), or ``None`` when they are sorted with none twice."""
-    if rows.size < 2:
-        return None
-    later = (rows[1:] > rows[:-1]) | ((rows[1:] == rows[:-1]) & (cols[1:] > cols[:-1]))
-    return None if later.all() else int(np.argmin(later))
-
-
-def _check_meta(z: NpzReader) -> dict[str, Any]:
-    if "meta" not in z.members:
-        raise z.fail("missing key 'meta'")
-    dtype, shape = z.header("meta")
-    if dtype.kind != "U" or shape != () or dtype.itemsize > 4 * MAX_META_CHARS:
-        raise z.fail(f"'meta' must be a 0-d unicode string of at most {MAX_META_CHARS:,} characters (a JSON text), got"
-                     f" dtype {dtype}, shape {shape}")  # fmt: skip
-    try:
-        meta = parse_json(str(z.read("meta")[()]), "'meta'")
-    except ValueError as exc:
-        raise z.fail(str(exc)) from None
-    if not isinstance(meta, dict):
-        raise z.fail(f"'meta' is not a JSON object, got {type(meta).__name__}")
-    if missing := [k for k in META_REQUIRED if k not in meta]:
-        raise z.fail(f"meta lacks {', '.join(missing)}")
-    if meta["format"] != TICKET_FORMAT:
-        raise z.fail(f"unknown format {_short(meta['format'])}; this version reads {TICKET_FORMAT!r}")
-    if meta["generator"] != GENERATOR:
-        raise z.fail(f"unknown generator {_short(meta['generator'])}; this version knows {GENERATOR!r}")
-    seed = meta["seed"]
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise z.fail(f"meta field seed must be a non-negative integer, got {_short(seed)} ({type(seed).__name__})")
-    for key in ("method", "eps", "delta", "certified_error", "version"):
-        if key in meta and (problem := meta_field_problem(key, meta[key])) is not None:
-            raise z.fail(f"meta field {problem}")
-    return meta
-
-
-def _expect(z: NpzReader, key: str, dtype: np.dtype, ndim: int) -> tuple[int, ...]:
-    found, shape = z.header(key)
-    if found != dtype:
-        raise z.fail(f"{key} must be {dtype.name} ({dtype.str!r}), got {found} ({found.str!r})")
-    if len(shape) != ndim:
-        raise z.fail(f"{key} must be {ndim}-D, got shape {shape}")
-    return shape
-
-
-def read_ticket_file(path: Path) -> tuple[RandomNetwork, list[tuple[np.ndarray, ...]], list[np.ndarray], Any, dict[str, Any]]:
-    """Read and check a ticket file, bounded as the module says: everything but the values (the
-    audit's business) and the entries' ranges (the ticket constructor's). Returns G, the kept entries
-    of each ``M_t``, the target's weight matrices, the certified error and the provenance meta."""
-    with NpzReader(path) as z:
-        meta = _check_meta(z)
-        try:
-            network = RandomNetwork(meta["shapes"], seed=meta["seed"])
-        except InvalidInputError as exc:
-            raise z.fail(f"bad shapes in meta: {exc}") from None
-        depth, target_depth = network.depth, meta.get("target_depth", 0)
-        if isinstance(target_depth, bool) or not isinstance(target_depth, int) or not 0 <= target_depth <= MAX_MATRICES // 2:
-            raise z.fail(f"bad target_depth {_short(target_depth)}: the number of target layers, 0 (none) to {MAX_MATRICES // 2}")
-        expected = {"meta"} | {f"{kind}_{t}" for t in range(1, depth + 1) for kind in ("rows", "cols", "vals")}
-        expected |= {f"target_{i}" for i in range(1, target_depth + 1)}
-        for problem, keys in (("missing", expected - z.members.keys()), ("unexpected", z.members.keys() - expected)):
-            if keys:
-                names = [
-                    k if k.isidentifier() and len(k) <= 30 else _short(k, 30) for k in sorted(keys, key=lambda k: (len(k), k))
-                ]
-                more = f" and {len(names) - 10:,} more" if len(names) > 10 else ""
-                raise z.fail(f"{problem} keys {', '.join(names[:10])}{more}")
-        for t, (n_rows, n_cols) in enumerate(network.shapes, start=1):
-            lengths = [
-                _expect(z, f"{kind}_{t}", dtype, 1)[0] for kind, dtype in (("rows", _INDEX), ("cols", _INDEX), ("vals", _VALUE))
-            ]
-            if len(set(lengths)) != 1:
-                raise z.fail(f"rows_{t}, cols_{t}, vals_{t} differ in length ({', '.join(map(str, lengths))})")
-            if lengths[0] > n_rows * n_cols:
-                raise z.fail(f"M_{t} keeps {lengths[0]:,} entries but has only {n_rows} x {n_cols} positions")
-        dims, width = network.dims, network.dims[0]  # width: the input width of target layer i
-        for i in range(1, target_depth + 1):
-            found = _expect(z, f"target_{i}", _VALUE, 2)
-            if target_depth == depth // 2 and found != (dims[2 * i], dims[2 * i - 2]):  # G laid out for the target
-                raise z.fail(
-                    f"target_{i} has shape {found}, but G's layout (M_{2 * i - 1}, M_{2 * i}) needs {(dims[2 * i], width)}"
-                )
-            if found[1] != width or (i == target_depth and found[0] != dims[-1]):
-                raise z.fail(
-                    f"target_{i} has shape {found}: the target must map R^{dims[0]} -> R^{dims[-1]} as G does, layer by layer"
-                )
-            width = found[0]
-        entries: list[tuple[np.ndarray, ...]] = []
-        for t in range(1, depth + 1):
-            rows, cols, vals = (z.read(f"{kind}_{t}") for kind in ("rows", "cols", "vals"))
-            if (k := disorder(rows, cols)) is not None:
-                a, b = (int(rows[k]), int(cols[k])), (int(rows[k + 1]), int(cols[k + 1]))
-                problem = f"position {a} is kept twice" if a == b else f"entries not sorted by (row, col): {a} before {b}"
-                raise z.fail(f"M_{t}: {problem} (the format keeps each position once, sorted)")
-            entries.append((rows, cols, vals))
-        targets = [z.read(f"target_{i}") for i in range(1, target_depth + 1)]
-    own = {k: v for k, v in meta.items() if k not in META_RESERVED}
-    return network, entries, targets, meta["certified_error"], own

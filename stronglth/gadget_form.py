@@ -8,6 +8,13 @@ matrices ``(A_i, B_i)`` of :func:`gadget_matrices`: the inputs of the certified 
 (:func:`recomputed_certified_error`) and the small form the exact verifier works on
 (:func:`gadget_network`). This module reads tickets without importing :mod:`stronglth.ticket`, so
 that :meth:`Ticket.audit <stronglth.Ticket.audit>` can recompute the bound a file claims.
+
+The gadget identity is one of bias-free networks: a ticket that keeps a bias entry, or whose target
+has biases, is not of this form (``None`` everywhere; docs/theory.md §12). A ticket with an output
+scale ``c != 1`` approximates ``F`` as ``c`` times a ticket of ``F' = F / c``: its gadget is read
+against the layers of ``F'`` from :meth:`~stronglth.TargetNetwork.scale_to_assumptions` (which must
+give the same ``c``, else ``None``), and its certified bound is ``c`` times the bound against ``F'``,
+since ``||c T(x) - F(x)|| = c ||T(x) - F'(x)||``.
 """
 
 from __future__ import annotations
@@ -22,11 +29,29 @@ from stronglth.relu import ReLUNetwork
 if TYPE_CHECKING:
     from stronglth.ticket import Ticket
 
-__all__ = ["gadget_matrices", "gadget_network", "weight_errors", "recomputed_certified_error"]
+__all__ = ["gadget_matrices", "gadget_network", "weight_errors", "recomputed_certified_error", "reference_target"]
 
 
 def _is_ticket(value: Any) -> bool:
     return callable(getattr(value, "kept", None)) and hasattr(value, "network") and hasattr(value, "target")
+
+
+def _output_scale(ticket: Any) -> float:
+    return float(getattr(ticket, "output_scale", 1.0))
+
+
+def reference_target(ticket: Any) -> Any:
+    """The target whose layers the ticket's layer pairs approximate: ``ticket.target`` when the output
+    scale is 1, else ``F'`` of ``ticket.target.scale_to_assumptions()`` when that gives the ticket's
+    output scale exactly (``None`` otherwise, and for tickets without target or not bias-free)."""
+    target = getattr(ticket, "target", None)
+    if target is None or getattr(target, "has_biases", False) or getattr(ticket, "bias_nnz", 0):
+        return None
+    scale = _output_scale(ticket)
+    if scale == 1.0:
+        return target
+    scaled, factor = target.scale_to_assumptions()
+    return scaled if factor == scale else None
 
 
 def gadget_matrices(ticket: Any) -> list[tuple[np.ndarray, np.ndarray]] | None:
@@ -35,12 +60,13 @@ def gadget_matrices(ticket: Any) -> list[tuple[np.ndarray, np.ndarray]] | None:
     ``A[o, j] = sum v_oh u_h`` over kept units ``h`` with ``u_h > 0`` reading input ``j`` and
     ``B[o, j] = sum v_oh |u_h|`` over those with ``u_h < 0``, so that layer pair ``2i-1, 2i`` of the
     ticket computes ``A_i s(y) + B_i s(-y)`` exactly. ``None`` for tickets not of that shape (no
-    target, depth not ``2l``, or a first-layer unit reading more than one coordinate).
+    target, depth not ``2l``, or a first-layer unit reading more than one coordinate; kept biases, a
+    target with biases, or an output scale other than ``scale_to_assumptions``'s: see the module).
     """
-    if not _is_ticket(ticket) or ticket.target is None or ticket.network.depth != 2 * ticket.target.depth:
+    if not _is_ticket(ticket) or (reference := reference_target(ticket)) is None or ticket.network.depth != 2 * reference.depth:
         return None
     out = []
-    for i, w in enumerate(ticket.target.weights, start=1):
+    for i, w in enumerate(reference.weights, start=1):
         first, second = ticket.kept(2 * i - 1), ticket.kept(2 * i)
         if np.any(np.diff(first.rows) == 0):  # rows are sorted: a unit reads several coordinates
             return None
@@ -65,7 +91,9 @@ def gadget_network(ticket: Any) -> tuple[ReLUNetwork, ReLUNetwork] | None:
     By the gadget identity the ticket computes ``A_l s(... A_2 s(A_1 s(x) + B_1 s(-x)))`` (later
     layers read ``y >= 0``, where the ``B_i`` terms vanish), and the target ``W_l s(... W_2 s(W_1 s(x)
     - W_1 s(-x)))``: both are ReLU networks with the shared first layer ``[I; -I]``. The exact
-    verifier uses this form: it is small, and layer by layer the two networks are close.
+    verifier uses this form: it is small, and layer by layer the two networks are close. With an
+    output scale ``c``, the ticket's network carries it (``ReLUNetwork(..., output_scale=c)``) and the
+    target's is ``F`` itself, so the pair still computes exactly what the ticket and the target do.
     """
     matrices = gadget_matrices(ticket)
     if matrices is None:
@@ -76,7 +104,7 @@ def gadget_network(ticket: Any) -> tuple[ReLUNetwork, ReLUNetwork] | None:
     ticket_weights = [split, np.hstack((a1, b1))] + [a for a, _ in matrices[1:]]
     w1 = ticket.target.weights[0]
     target_weights = [split, np.hstack((w1, -w1))] + list(ticket.target.weights[1:])
-    return ReLUNetwork(ticket_weights), ReLUNetwork(target_weights)
+    return ReLUNetwork(ticket_weights, output_scale=_output_scale(ticket)), ReLUNetwork(target_weights)
 
 
 def recomputed_certified_error(ticket: Ticket | Any) -> float | None:
@@ -84,25 +112,30 @@ def recomputed_certified_error(ticket: Ticket | Any) -> float | None:
 
     With ``(A_i, B_i)`` from :func:`gadget_matrices`: ``D+ = A - W``, ``D- = B + W``;
     ``c_1 = ||[D+, D-]||_2`` and ``c_i = ||D+||_2`` for ``i >= 2`` (post-ReLU inputs are ``>= 0``);
-    then ``E_i = s_i E_{i-1} + c_i (R_{i-1} + E_{i-1})``. ``None`` for tickets not of that shape.
+    then ``E_i = s_i E_{i-1} + c_i (R_{i-1} + E_{i-1})``, all against the reference target (the target,
+    or ``F'`` for a ticket with an output scale ``c``, whose bound is then ``c E_l``). ``None`` for
+    tickets not of that shape.
     """
     errors = weight_errors(ticket)
     if errors is None:
         return None
     constants = [bounds.layer_error_constant(e) for e in errors]
-    assert ticket.target is not None  # weight_errors returns None for a ticket without one
-    return bounds.certified_error([n.spectral_norm for n in ticket.target.layer_norms()], constants)
+    reference = reference_target(ticket)
+    assert reference is not None  # weight_errors returns None for a ticket without one
+    bound = bounds.certified_error([n.spectral_norm for n in reference.layer_norms()], constants)
+    return bound * _output_scale(ticket)
 
 
 def weight_errors(ticket: Any) -> list[np.ndarray] | None:
     """The per-weight errors the certified bound reads (docs/theory.md §3.1), layer by layer, from the
     ticket's kept weights: ``[D+, D-]`` (shape ``(n_1, 2 d)``) for layer 1, where the input may be
     negative, and ``D+`` for the later layers, whose inputs are ``>= 0``; ``D+ = A - W``, ``D- = B + W``.
-    ``None`` for tickets not of the gadget form (:func:`gadget_matrices`)."""
+    ``None`` for tickets not of the gadget form (:func:`gadget_matrices`); ``W`` are the layers of the
+    reference target (:func:`reference_target`)."""
     matrices = gadget_matrices(ticket)
     if matrices is None:
         return None
     return [
         np.hstack((a - w, b + w)) if i == 1 else a - w
-        for i, ((a, b), w) in enumerate(zip(matrices, ticket.target.weights, strict=True), start=1)
+        for i, ((a, b), w) in enumerate(zip(matrices, reference_target(ticket).weights, strict=True), start=1)
     ]

@@ -1,15 +1,22 @@
-"""The random network G of depth 2l with i.i.d. U[-1, 1] weights (Malach et al. 2020, docs/theory.md §1).
+"""The random network G: seeded matrices ``M_1 .. M_T`` whose entries are generated on demand
+(Malach et al. 2020, docs/theory.md §1, §7, §12).
 
-G is a public function of its seed: generator "pcg64-seedseq-v1" (docs/theory.md §7). Matrix ``M_t``
-(``t = 1 .. 2l``) is cut into *lines*: columns for odd ``t`` (shape ``(m, n_in)``), rows for
-even ``t`` (shape ``(n_out, m)``). Line ``L`` of ``M_t`` is the value stream
+G is a public function of its seed and its spec. Generator "pcg64-seedseq-v1" (docs/theory.md §7,
+today's G: every entry i.i.d. U[-1, 1], no biases, depth ``2l``): matrix ``M_t`` (``t = 1 .. T``) is
+cut into *lines*: columns for odd ``t`` (shape ``(m, n_in)``), rows for even ``t`` (shape
+``(n_out, m)``). Line ``L`` of ``M_t`` is the value stream
 
     numpy.random.Generator(numpy.random.PCG64(numpy.random.SeedSequence([seed, t, L])))
         .uniform(-1.0, 1.0, size)
 
-and the entry at offset ``p`` of a line is reached with ``bit_generator.advance(p)``. Nothing
-is stored: any block of any matrix is generated on demand, so a network of 10^10 weights costs
-no memory, and a block of it costs only the values in it.
+and the entry at offset ``p`` of a line is reached with ``bit_generator.advance(p)``. Generator
+"pcg64-seedseq-v2" (docs/theory.md §12) keeps the lines and adds, per matrix, a distribution
+(:mod:`stronglth.distributions`: one 64-bit draw per value, so offsets are reached the same way), an
+optional bias vector of ``rows_t`` entries drawn from its own line
+``PCG64(SeedSequence([seed, t, 0], spawn_key=(1,)))``, and any depth ``T >= 1``. A G whose matrices
+are all ``"uniform"`` and that has no bias is generator v1, with today's values bit for bit.
+Nothing is stored: any block of any matrix is generated on demand, so a network of 10^10 weights
+costs no memory, and a block of it costs only the values in it.
 """
 
 from __future__ import annotations
@@ -22,61 +29,39 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from stronglth import _validate
+from stronglth._streams import (
+    bias_bit_generator,
+    distinct_sorted,
+    draw,
+    draw_uniform,
+    line_bit_generator,
+    raw_at,
+)
+from stronglth.distributions import UNIFORM, Distribution, parsed, per_matrix
 from stronglth.errors import InvalidInputError, ShapeError, TooLargeError
 
 if TYPE_CHECKING:
     from stronglth.target import TargetNetwork
 
 __all__ = ["RandomNetwork", "GENERATOR", "DENSE_MAX_ENTRIES", "MAX_WIDTH", "MAX_MATRICES", "MAX_PARAMETERS", "index_array"]
+__all__ += ["GENERATOR_V2", "GENERATORS", "line_bit_generator", "bias_bit_generator", "draw_uniform"]
 
 GENERATOR = "pcg64-seedseq-v1"
+"""Today's generator: every matrix ``"uniform"``, no biases (docs/theory.md §7)."""
+GENERATOR_V2 = "pcg64-seedseq-v2"
+"""Per-matrix distributions, bias lines, any depth (docs/theory.md §12)."""
+GENERATORS = (GENERATOR, GENERATOR_V2)
 DENSE_MAX_ENTRIES = 2**25
 """Default refusal threshold of :meth:`RandomNetwork.dense` (about 268 MB of float64)."""
 
 MAX_WIDTH = 2**40
 """The largest number of rows or columns of one matrix ``M_t`` (about 1.1e12): offsets stay far inside int64."""
 MAX_MATRICES = 2000
-"""The largest depth ``2l`` of G (a target of at most 1000 layers)."""
+"""The largest number of matrices of G (depth ``2l`` for a target of at most 1000 layers)."""
 MAX_PARAMETERS = 2**62
 """The largest number of weights of G (about 4.6e18), so that every count fits in an int64."""
 
 _INT64_MAX = np.iinfo(np.int64).max
-_RUNS_PER_CHUNK = 65_536
-"""In :meth:`RandomNetwork.values_at`, runs are visited in chunks of this many (bounded Python objects)."""
-_DRAW_THROUGH = 64
-"""In :meth:`RandomNetwork.values_at`, requested offsets at most this far apart are drawn as one run."""
-_RUN_BLOCK = 65_536
-"""In :meth:`RandomNetwork.values_at`, no run crosses a multiple of this offset (bounded buffers)."""
-
-
-def line_bit_generator(seed: int, t: int, line: int) -> np.random.PCG64:
-    """The PCG64 bit generator of line ``line`` of ``M_t`` (1-based ``t``), at offset 0."""
-    return np.random.PCG64(np.random.SeedSequence([seed, t, line]))
-
-
-def draw_uniform(bit_generator: np.random.PCG64, size: int, out: np.ndarray | None = None) -> np.ndarray:
-    """The next ``size`` values of ``Generator(bit_generator).uniform(-1.0, 1.0, size)``.
-
-    Computed as ``2 u - 1`` from ``Generator.random`` into a reusable buffer: numpy's
-    ``uniform(low, high)`` is ``low + (high - low) * u`` with the same 53-bit ``u``, one 64-bit draw
-    per value, and ``2 u`` is exact, so the result is identical bit for bit (tested), at about
-    half the cost.
-    """
-    out = np.empty(size, dtype=np.float64) if out is None else out[:size]
-    np.random.Generator(bit_generator).random(out=out)
-    out *= 2.0
-    out -= 1.0
-    return out
-
-
-def _uniform_from_raw(raw: np.ndarray) -> np.ndarray:
-    """G's values from raw 64-bit draws: ``2 u - 1`` with numpy's ``u = (raw >> 11) 2^-53``
-    (``Generator.random``, one draw per value), the same float operations as :func:`draw_uniform`."""
-    u = (raw >> np.uint64(11)).astype(np.float64)
-    u *= 1.0 / 9007199254740992.0
-    u *= 2.0
-    u -= 1.0
-    return u
 
 
 def _short(value: Any, limit: int = 60) -> str:
@@ -137,24 +122,41 @@ def _slice_range(index: Any, length: int, what: str) -> tuple[int, int]:
 
 @dataclass(frozen=True)
 class RandomNetwork:
-    """The seeded random network G: matrices ``M_1 .. M_2l`` with entries i.i.d. U[-1, 1].
+    """The seeded random network G: matrices ``M_1 .. M_T``, each with its distribution, and optional biases.
 
     Args:
-        shapes: ``[(rows, cols), ...]`` for ``M_1 .. M_2l``; an even number of positive shapes
-            that chain (``cols`` of ``M_t`` = ``rows`` of ``M_{t-1}``).
+        shapes: ``[(rows, cols), ...]`` for ``M_1 .. M_T``; any number ``T >= 1`` of positive shapes
+            that chain (``cols`` of ``M_t`` = ``rows`` of ``M_{t-1}``). Constructions lay G out with
+            ``T = 2l`` (:meth:`for_target`); others need other depths.
         seed: a non-negative integer, keyword-only.
+        distributions: ``None`` (every matrix ``"uniform"``, U[-1, 1]) or one spec string per matrix
+            (:func:`stronglth.distributions.parse`: ``"uniform"``, ``"normal"``, ``"hyperbolic(a)"``).
+        biases: ``None`` (no bias anywhere) or one entry per matrix: ``None`` (no bias after ``M_t``) or
+            the spec string of the distribution of its bias vector (``rows_t`` entries, one per output
+            unit of ``M_t``, from the bias line :func:`bias_bit_generator`).
 
-    Holds only ``shapes`` and ``seed``: memory does not depend on the number of weights.
+    Holds only the spec: memory does not depend on the number of weights. ``generator`` is
+    ``"pcg64-seedseq-v1"`` when every matrix is ``"uniform"`` and there is no bias (today's G, bit for
+    bit), else ``"pcg64-seedseq-v2"`` (docs/theory.md §7, §12).
     """
 
     shapes: tuple[tuple[int, int], ...]
     seed: int
+    distributions: tuple[str, ...]
+    biases: tuple[str | None, ...]
 
-    def __init__(self, shapes: Sequence[Sequence[int]], *, seed: int):
+    def __init__(
+        self,
+        shapes: Sequence[Sequence[int]],
+        *,
+        seed: int,
+        distributions: Sequence[str] | None = None,
+        biases: Sequence[str | None] | None = None,
+    ):
         if isinstance(shapes, (str, bytes)) or not isinstance(shapes, (Sequence, np.ndarray)):
             raise InvalidInputError(f"shapes must be a sequence of (rows, cols) pairs, got {_short(shapes)}")
-        if len(shapes) == 0 or len(shapes) % 2:
-            raise ShapeError(f"G has depth 2l: need an even, non-zero number of shapes, got {len(shapes)}")
+        if len(shapes) == 0:
+            raise ShapeError("G needs at least one matrix: got no shapes")
         if len(shapes) > MAX_MATRICES:
             raise ShapeError(f"G may have at most {MAX_MATRICES} matrices (1000 layers of the target), got {len(shapes)} shapes")
         parsed = []
@@ -175,12 +177,22 @@ class RandomNetwork:
                 )
         object.__setattr__(self, "shapes", tuple(parsed))
         object.__setattr__(self, "seed", _validate.seed(seed))
+        object.__setattr__(self, "distributions", per_matrix(distributions, len(parsed), "distributions", optional=False))
+        object.__setattr__(self, "biases", per_matrix(biases, len(parsed), "biases", optional=True))
 
     @classmethod
-    def for_target(cls, target: TargetNetwork, block_sizes: Sequence[int], *, seed: int) -> RandomNetwork:
+    def for_target(
+        cls,
+        target: TargetNetwork,
+        block_sizes: Sequence[int],
+        *,
+        seed: int,
+        distributions: Sequence[str] | None = None,
+        biases: Sequence[str | None] | None = None,
+    ) -> RandomNetwork:
         """G of depth ``2l`` for a target of depth ``l`` with shared blocks of ``k_i`` units per input
         coordinate: ``M_{2i-1}`` is ``(n_{i-1} k_i, n_{i-1})`` and ``M_{2i}`` is ``(n_i, n_{i-1} k_i)``
-        (docs/theory.md §3)."""
+        (docs/theory.md §3); ``distributions`` and ``biases`` as in the constructor."""
         dims = target.dims
         if isinstance(block_sizes, (int, np.integer)) or not isinstance(block_sizes, (Sequence, np.ndarray)):
             raise InvalidInputError(f"block_sizes must be a sequence of {len(dims) - 1} positive integers, got {block_sizes!r}")
@@ -191,17 +203,43 @@ class RandomNetwork:
             k = _validate.positive_int(k, f"block size of layer {i}")
             m = dims[i - 1] * k
             shapes += [(m, dims[i - 1]), (dims[i], m)]
-        return cls(shapes, seed=seed)
+        return cls(shapes, seed=seed, distributions=distributions, biases=biases)
+
+    # -- spec ---------------------------------------------------------------------------------
+    @property
+    def generator(self) -> str:
+        """``"pcg64-seedseq-v1"`` (every matrix uniform, no bias) or ``"pcg64-seedseq-v2"``."""
+        return GENERATOR if self.is_v1 else GENERATOR_V2
+
+    @property
+    def is_v1(self) -> bool:
+        """Whether G is today's G: every matrix ``"uniform"`` and no bias (depth may be anything)."""
+        return all(d == UNIFORM for d in self.distributions) and not self.has_biases
+
+    @property
+    def has_biases(self) -> bool:
+        """Whether some matrix has a bias line."""
+        return any(b is not None for b in self.biases)
+
+    def distribution(self, t: int) -> Distribution:
+        """The :class:`~stronglth.distributions.Distribution` of the entries of ``M_t``."""
+        return parsed(self.distributions[self._check_t(t) - 1])
+
+    def bias_distribution(self, t: int) -> Distribution | None:
+        """The distribution of the bias vector of ``M_t``, or ``None`` when ``M_t`` has no bias line."""
+        spec = self.biases[self._check_t(t) - 1]
+        return None if spec is None else parsed(spec)
 
     # -- shape ------------------------------------------------------------------------------
     @property
     def depth(self) -> int:
-        """Number of matrices, ``2l``."""
+        """Number of matrices ``T`` (``2l`` for a G laid out for a target of depth ``l``)."""
         return len(self.shapes)
 
     @property
     def hidden_widths(self) -> tuple[int, ...]:
-        """Widths ``m_1 .. m_l`` of the hidden layers that the target's layers are spread over."""
+        """Rows of the odd matrices ``M_1, M_3, ...``: for a G of depth ``2l``, the widths ``m_1 .. m_l``
+        of the hidden layers that the target's layers are spread over."""
         return tuple(self.shapes[t][0] for t in range(0, self.depth, 2))
 
     @property
@@ -211,8 +249,14 @@ class RandomNetwork:
 
     @property
     def parameter_count(self) -> int:
-        """Number of weights of G (exact Python int; G need not fit in memory)."""
+        """Number of weights of G (exact Python int; G need not fit in memory). Bias entries are not
+        counted here (:attr:`bias_count`)."""
         return sum(rows * cols for rows, cols in self.shapes)
+
+    @property
+    def bias_count(self) -> int:
+        """Number of bias entries of G (``rows_t`` for each ``M_t`` with a bias line)."""
+        return sum(rows for (rows, _), b in zip(self.shapes, self.biases, strict=True) if b is not None)
 
     def _check_t(self, t: Any) -> int:
         if isinstance(t, bool) or not isinstance(t, (int, np.integer)) or not 1 <= t <= self.depth:
@@ -241,7 +285,7 @@ class RandomNetwork:
         bit_generator = line_bit_generator(self.seed, t, line)
         if start:
             bit_generator.advance(start)
-        return draw_uniform(bit_generator, stop - start, out)
+        return draw(self.distribution(t), bit_generator, stop - start, out)
 
     def block(self, t: int, rows: slice | int | None = None, cols: slice | int | None = None) -> np.ndarray:
         """The sub-block ``M_t[rows, cols]`` (slices with step 1), generating nothing outside it."""
@@ -290,40 +334,52 @@ class RandomNetwork:
             if index.size and (index.min() < 0 or index.max() >= bound):
                 bad = int(index.min()) if index.min() < 0 else int(index.max())
                 raise ShapeError(f"{name} index {bad} out of range [0, {bound}) for M_{t} of shape {self.shapes[t - 1]}")
-        lines, offsets = (cols, rows) if t % 2 else (rows, cols)
-        order = np.lexsort((offsets, lines))
-        lines, offsets = lines[order], offsets[order]
-        distinct = np.ones(lines.size, dtype=bool)
-        distinct[1:] = (lines[1:] != lines[:-1]) | (offsets[1:] != offsets[:-1])
-        lines, offsets = lines[distinct], offsets[distinct]
-        new_line = np.ones(lines.size, dtype=bool)
-        new_line[1:] = lines[1:] != lines[:-1]
-        run_start = new_line.copy()
-        run_start[1:] |= (offsets[1:] - offsets[:-1] > _DRAW_THROUGH) | (offsets[1:] // _RUN_BLOCK != offsets[:-1] // _RUN_BLOCK)
-        starts = np.flatnonzero(run_start)
-        ends = np.append(starts[1:], lines.size)
-        raw = np.empty(lines.size, dtype=np.uint64)
-        bit_generator = line_bit_generator(self.seed, t, 0)  # replaced at the first run
-        position = 0
-        for c in range(0, starts.size, _RUNS_PER_CHUNK):  # Python ints for a chunk of runs at a time
-            chunk = starts[c : c + _RUNS_PER_CHUNK]
-            stops = ends[c : c + chunk.size]
-            columns = (chunk, stops, new_line[chunk], lines[chunk], offsets[chunk], offsets[stops - 1])
-            for r0, r1, fresh, line, first, last in zip(*(a.tolist() for a in columns), strict=True):
-                if fresh:
-                    bit_generator, position = line_bit_generator(self.seed, t, line), 0
-                if first > position:
-                    bit_generator.advance(first - position)
-                if r1 - r0 == 1:
-                    raw[r0] = bit_generator.random_raw()
-                elif last - first + 1 == r1 - r0:  # adjacent offsets: every value drawn is wanted
-                    raw[r0:r1] = bit_generator.random_raw(r1 - r0)
-                else:
-                    raw[r0:r1] = bit_generator.random_raw(last - first + 1)[offsets[r0:r1] - first]
-                position = last + 1
+        order, distinct, lines, offsets = distinct_sorted(*((cols, rows) if t % 2 else (rows, cols)))
+        raw = raw_at(lambda line: line_bit_generator(self.seed, t, line), lines, offsets)
         values = np.empty(rows.size, dtype=np.float64)
-        values[order] = _uniform_from_raw(raw)[np.cumsum(distinct) - 1]
+        values[order] = self.distribution(t).from_raw(raw)[np.cumsum(distinct) - 1]
         return values
 
+    # -- biases -------------------------------------------------------------------------------
+    def _bias_t(self, t: Any) -> tuple[int, Distribution]:
+        t = self._check_t(t)
+        distribution = self.bias_distribution(t)
+        if distribution is None:
+            with_bias = [s for s, b in enumerate(self.biases, start=1) if b is not None]
+            raise InvalidInputError(f"M_{t} has no bias line (G's bias lines: {with_bias or 'none'})")
+        return t, distribution
+
+    def bias_values_at(self, t: int, rows: Any) -> np.ndarray:
+        """Entries ``rows[i]`` of the bias vector of ``M_t`` (integer indices in ``[0, rows_t)``), read
+        from the bias line like :meth:`values_at` reads a line; refuses a ``t`` without bias line."""
+        t, distribution = self._bias_t(t)
+        rows = index_array(rows, f"bias rows of M_{t}").ravel()
+        n_rows = self.shapes[t - 1][0]
+        if rows.size and (rows.min() < 0 or rows.max() >= n_rows):
+            bad = int(rows.min()) if rows.min() < 0 else int(rows.max())
+            raise ShapeError(f"bias row {bad} out of range [0, {n_rows}) for the bias of M_{t}")
+        order, distinct, lines, offsets = distinct_sorted(np.zeros_like(rows), rows)
+        raw = raw_at(lambda _: bias_bit_generator(self.seed, t), lines, offsets)
+        values = np.empty(rows.size, dtype=np.float64)
+        values[order] = distribution.from_raw(raw)[np.cumsum(distinct) - 1]
+        return values
+
+    def bias_vector(self, t: int, *, max_entries: int = DENSE_MAX_ENTRIES) -> np.ndarray:
+        """The whole bias vector of ``M_t`` (``rows_t`` entries); refuses above ``max_entries`` entries
+        and for a ``t`` without bias line."""
+        t, distribution = self._bias_t(t)
+        rows = self.shapes[t - 1][0]
+        if rows > max_entries:
+            raise TooLargeError(
+                f"the bias of M_{t} has {rows:.3g} entries, above the dense limit {max_entries:.3g};"
+                " read it with bias_values_at() instead, or raise max_entries"
+            )
+        return draw(distribution, bias_bit_generator(self.seed, t), rows, None)
+
     def __repr__(self) -> str:
-        return f"RandomNetwork(dims={self.dims}, seed={self.seed}, parameters={self.parameter_count:.3g})"
+        spec = ""
+        if any(d != UNIFORM for d in self.distributions):
+            spec += f", distributions={list(self.distributions)}"
+        if self.has_biases:
+            spec += f", biases={list(self.biases)}"
+        return f"RandomNetwork(dims={self.dims}, seed={self.seed}, parameters={self.parameter_count:.3g}{spec})"

@@ -1,9 +1,13 @@
-"""Dense bias-free ReLU networks: ``f(x) = W_l s(W_{l-1} ... s(W_1 x))`` (docs/theory.md §1).
+"""Dense ReLU networks with optional biases: ``f(x) = c (W_l s(... s(W_1 x + b_1) ...) + b_l)``
+(docs/theory.md §1, §12).
 
 :class:`ReLUNetwork` is the common currency of the package: targets are ReLU networks with
 assumption checks on top (:class:`stronglth.TargetNetwork`), and a ticket's ``compact()`` is one.
-Because there are no biases, every such network is positively homogeneous, ``f(c x) = c f(x)``
-for ``c >= 0``, which is why sup-norm errors over the unit ball are attained on the sphere.
+A network without biases (``has_biases`` false) is positively homogeneous, ``f(c x) = c f(x)`` for
+``c >= 0``, which is why its sup-norm errors over the unit ball are attained on the sphere
+(docs/theory.md §1.5). A network with biases is not: code that relies on homogeneity must check
+:attr:`ReLUNetwork.has_biases` and refuse (docs/theory.md §12). The output scale ``c`` (default 1)
+is a positive number multiplying the output; it is not a weight (a rescaled ticket, issue 19).
 """
 
 from __future__ import annotations
@@ -21,24 +25,55 @@ if TYPE_CHECKING:  # torch is imported lazily: `import stronglth` stays fast
     import torch
     from torch.nn import Module as _TorchModule
 
-__all__ = ["ReLUNetwork"]
+__all__ = ["ReLUNetwork", "output_scale_module"]
 
 _Net = TypeVar("_Net", bound="ReLUNetwork")
 
 
+def bias_vector(value: Any, name: str, length: int) -> np.ndarray:
+    """A finite real floating-point 1-D array of ``length`` entries, as a read-only float64 copy;
+    else an :class:`~stronglth.errors.InvalidInputError` (a :class:`~stronglth.errors.ShapeError` for
+    the shape) naming ``name``. Integer arrays are refused, as for weights."""
+    try:
+        array = np.asarray(value)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInputError(f"{name} must be a real floating-point vector ({exc})") from None
+    if array.dtype == object or not np.issubdtype(array.dtype, np.floating):
+        raise InvalidInputError(
+            f"{name} must be a real floating-point vector, got dtype {array.dtype}"
+            + (" (convert integers explicitly with .astype(float))" if np.issubdtype(array.dtype, np.integer) else "")
+        )
+    if array.shape != (length,):
+        raise ShapeError(f"{name} must have shape ({length},) (one entry per output unit of the layer), got {array.shape}")
+    if not np.all(np.isfinite(array)):
+        bad = int(np.flatnonzero(~np.isfinite(array))[0])
+        raise InvalidInputError(f"{name} has a non-finite entry {array[bad]} at {bad}")
+    out = np.array(array, dtype=np.float64, copy=True)
+    out.setflags(write=False)
+    return out
+
+
 class ReLUNetwork:
-    """A bias-free ReLU network with a linear output layer, weights in float64.
+    """A ReLU network with a linear output layer, optional biases and an output scale, in float64.
 
     Args:
         weights: matrices ``W_1 .. W_l``; ``W_i`` has shape ``(n_i, n_{i-1})`` and ``n_0 = d``.
             They must be real floating-point, finite, and chain (columns of ``W_i`` = rows of
             ``W_{i-1}``). Hidden layers of width 0 are allowed here (a ticket with no live units
             compacts to one); :class:`~stronglth.TargetNetwork` refuses them.
+        biases: ``None`` (no bias anywhere: today's bias-free network) or one entry per layer,
+            each ``None`` (no bias in that layer) or a real floating-point vector of ``n_i`` entries.
+        output_scale: a finite number ``c > 0`` multiplying the output (default 1). It is how a
+            ticket of a rescaled target ``F / c`` approximates ``F`` itself (docs/theory.md §1.1, §12).
+
+    The network computes ``h_0 = x``, ``h_i = s(W_i h_{i-1} + b_i)`` for ``i < l`` and
+    ``f(x) = c (W_l h_{l-1} + b_l)``, with ``b_i = 0`` where a layer has no bias.
     """
 
     _allow_empty_hidden = True
+    _allow_output_scale = True
 
-    def __init__(self, weights: Sequence[Any]):
+    def __init__(self, weights: Sequence[Any], biases: Sequence[Any] | None = None, *, output_scale: float = 1.0):
         if isinstance(weights, np.ndarray) and weights.ndim == 2:
             weights = [weights]
         if not isinstance(weights, Sequence) and not isinstance(weights, np.ndarray):
@@ -59,12 +94,58 @@ class ReLUNetwork:
         for w in mats:
             w.setflags(write=False)
         self._weights: tuple[np.ndarray, ...] = tuple(mats)
+        self._bias_layers, self._biases = self._check_biases(biases)
+        if not self._allow_output_scale and output_scale != 1.0:
+            raise InvalidInputError(f"a {type(self).__name__} has no output scale (got output_scale={output_scale!r})")
+        self._output_scale = _validate.positive_float(output_scale, "output_scale")
+
+    def _check_biases(self, biases: Any) -> tuple[tuple[bool, ...], tuple[np.ndarray, ...]]:
+        depth = len(self._weights)
+        if biases is None:
+            biases = [None] * depth
+        if isinstance(biases, (str, bytes)) or not isinstance(biases, (Sequence, np.ndarray)):
+            raise InvalidInputError(f"biases must be None or a list of one vector-or-None per layer, got {type(biases).__name__}")
+        if len(biases) != depth:
+            raise ShapeError(
+                f"biases has {len(biases)} entries, the network has {depth} layers (use None for a layer without bias)"
+            )
+        given, vectors = [], []
+        for i, (b, w) in enumerate(zip(biases, self._weights, strict=True), start=1):
+            given.append(b is not None)
+            if b is None:
+                zeros = np.zeros(w.shape[0])
+                zeros.setflags(write=False)
+                vectors.append(zeros)
+            else:
+                vectors.append(bias_vector(b, f"layer {i} bias", w.shape[0]))
+        return tuple(given), tuple(vectors)
 
     # -- shape ------------------------------------------------------------------------------
     @property
     def weights(self) -> tuple[np.ndarray, ...]:
         """The read-only weight matrices ``W_1 .. W_l``."""
         return self._weights
+
+    @property
+    def biases(self) -> tuple[np.ndarray, ...]:
+        """The read-only bias vectors ``b_1 .. b_l`` (zeros for a layer without bias)."""
+        return self._biases
+
+    @property
+    def bias_layers(self) -> tuple[bool, ...]:
+        """For each layer, whether it has a bias vector (given, even if it is zero)."""
+        return self._bias_layers
+
+    @property
+    def has_biases(self) -> bool:
+        """Whether some layer has a bias vector. If not, the network is positively homogeneous
+        (docs/theory.md §1.5); if so, code assuming homogeneity must refuse (docs/theory.md §12)."""
+        return any(self._bias_layers)
+
+    @property
+    def output_scale(self) -> float:
+        """The factor ``c > 0`` multiplying the output (1.0 unless set)."""
+        return self._output_scale
 
     @property
     def depth(self) -> int:
@@ -88,24 +169,32 @@ class ReLUNetwork:
 
     @property
     def parameter_count(self) -> int:
-        return int(sum(w.size for w in self._weights))
+        """Number of weights plus the entries of the bias vectors that exist (the output scale is not counted)."""
+        weights = sum(w.size for w in self._weights)
+        return int(weights + sum(b.size for b, given in zip(self._biases, self._bias_layers, strict=True) if given))
 
     # -- evaluation ---------------------------------------------------------------------------
     def forward(self, X: Any) -> np.ndarray:
         """Evaluate at points ``X`` of shape ``(N, d)`` (or one point ``(d,)``); float64 out."""
         x, single = _validate.inputs(X, self.d)
         h = x
-        for i, w in enumerate(self._weights):
+        for i, (w, b, given) in enumerate(zip(self._weights, self._biases, self._bias_layers, strict=True)):
             h = h @ w.T
+            if given:
+                h += b
             if i < len(self._weights) - 1:
                 np.maximum(h, 0.0, out=h)
+        if self._output_scale != 1.0:
+            h *= self._output_scale
         return h[0] if single else h
 
     __call__ = forward
 
     # -- torch --------------------------------------------------------------------------------
     def to_torch(self, dtype: torch.dtype | str | None = None) -> torch.nn.Sequential:
-        """An ``nn.Sequential`` of bias-free ``Linear`` and ``ReLU`` computing the same function.
+        """An ``nn.Sequential`` of ``Linear`` and ``ReLU`` computing the same function: ``Linear(bias=True)``
+        where a layer has a bias, ``bias=False`` elsewhere, and a last :class:`OutputScale` module
+        (see :func:`output_scale_module`) when the output scale is not 1.
 
         ``dtype``: a real floating-point ``torch.dtype`` (``torch.float32``, ...), or the strings
         ``"float32"`` / ``"float64"``; ``None`` (the default) is ``torch.float64``. Anything else raises
@@ -118,23 +207,28 @@ class ReLUNetwork:
 
         dtype = _torch_dtype(torch, dtype)
         layers: list[_TorchModule] = []
-        for i, w in enumerate(self._weights):
+        for i, (w, b, given) in enumerate(zip(self._weights, self._biases, self._bias_layers, strict=True)):
             with warnings.catch_warnings():  # width-0 layers of an empty ticket are fine
                 warnings.filterwarnings("ignore", message="Initializing zero-element tensors")
-                linear = nn.Linear(w.shape[1], w.shape[0], bias=False, dtype=dtype)
+                linear = nn.Linear(w.shape[1], w.shape[0], bias=given, dtype=dtype)
             with torch.no_grad():
                 linear.weight.copy_(torch.from_numpy(np.array(w)))
+                if given:
+                    linear.bias.copy_(torch.from_numpy(np.array(b)))
             layers.append(linear)
             if i < len(self._weights) - 1:
                 layers.append(nn.ReLU())
+        if self._output_scale != 1.0:
+            layers.append(output_scale_module(self._output_scale, dtype))
         return nn.Sequential(*layers)
 
     @classmethod
     def from_torch(cls: type[_Net], module: Any) -> _Net:
-        """Read an ``nn.Sequential`` of bias-free ``nn.Linear`` layers separated by ``nn.ReLU``.
+        """Read an ``nn.Sequential`` of ``nn.Linear`` layers (with or without bias) separated by ``nn.ReLU``,
+        optionally ending in an :class:`OutputScale` (what :meth:`to_torch` writes; refused for a target).
 
-        Anything else (biases, other activations or layer types, two ReLUs in a row, a ReLU at the
-        end) raises :class:`~stronglth.errors.InvalidInputError` naming the offending layer.
+        Anything else (other activations or layer types, two ReLUs in a row, a ReLU at the end)
+        raises :class:`~stronglth.errors.InvalidInputError` naming the offending layer.
         """
         nn = require("torch", extra="torch", purpose="from_torch").nn
 
@@ -142,18 +236,24 @@ class ReLUNetwork:
             module = nn.Sequential(module)
         if not isinstance(module, nn.Sequential):
             raise InvalidInputError(f"from_torch expects an nn.Sequential of Linear and ReLU, got {type(module).__name__}")
-        weights = []
+        layers = list(module)
+        scale = 1.0
+        if layers and isinstance(layers[-1], output_scale_class()):
+            if not cls._allow_output_scale:
+                raise InvalidInputError(
+                    f"layer {len(layers) - 1} (OutputScale): a {cls.__name__} has no output scale; read it as a ReLUNetwork"
+                )
+            scale = float(layers.pop().scale)
+        weights: list[np.ndarray] = []
+        biases: list[np.ndarray | None] = []
         expect_linear = True
-        for index, layer in enumerate(module):
+        for index, layer in enumerate(layers):
             where = f"layer {index} ({type(layer).__name__})"
             if expect_linear:
                 if not isinstance(layer, nn.Linear):
-                    raise InvalidInputError(
-                        f"{where}: expected nn.Linear; only bias-free Linear layers separated by ReLU are supported"
-                    )
-                if layer.bias is not None:
-                    raise InvalidInputError(f"{where}: has a bias; the networks of the theorem have none (use bias=False)")
+                    raise InvalidInputError(f"{where}: expected nn.Linear; only Linear layers separated by ReLU are supported")
                 weights.append(layer.weight.detach().cpu().double().numpy())
+                biases.append(None if layer.bias is None else layer.bias.detach().cpu().double().numpy())
             elif not isinstance(layer, nn.ReLU):
                 raise InvalidInputError(f"{where}: expected nn.ReLU between Linear layers; other activations are not supported")
             expect_linear = not expect_linear
@@ -161,13 +261,64 @@ class ReLUNetwork:
             raise InvalidInputError("from_torch: the module has no Linear layer")
         if expect_linear:
             raise InvalidInputError("from_torch: the module ends with a ReLU; the output layer must be linear")
-        return cls(weights)
+        extra = {} if scale == 1.0 else {"output_scale": scale}
+        return cls(weights, None if all(b is None for b in biases) else biases, **extra)
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(dims={self.dims})"
+        parts = [f"dims={self.dims}"]
+        if self.has_biases:
+            parts.append(f"bias_layers={[i for i, g in enumerate(self._bias_layers, start=1) if g]}")
+        if self._output_scale != 1.0:
+            parts.append(f"output_scale={self._output_scale!r}")
+        return f"{type(self).__name__}({', '.join(parts)})"
 
+
+# -- torch helpers -------------------------------------------------------------------------------
 
 _DTYPE_NAMES = ("float32", "float64")
+_OUTPUT_SCALE_CLASS: list[Any] = []  # the OutputScale class, made on first use (torch is optional)
+
+
+def output_scale_class() -> Any:
+    """The ``torch.nn.Module`` subclass ``OutputScale`` (created on first use: torch is an optional extra).
+
+    ``OutputScale(scale)`` multiplies its input by the float ``scale``, kept as a buffer ``scale`` (a 0-d
+    tensor in the module's dtype, so it is in the ``state_dict``). It is the last module of ``to_torch``
+    for a network with an output scale ``c != 1``: ``c`` is not a weight of G (docs/theory.md §12).
+    Also reachable as ``stronglth.relu.OutputScale`` and ``stronglth.ticket.OutputScale``.
+    """
+    if not _OUTPUT_SCALE_CLASS:
+        torch = require("torch", extra="torch", purpose="OutputScale")
+
+        class OutputScale(torch.nn.Module):  # type: ignore[name-defined]
+            """Multiplies its input by a fixed positive ``scale`` (a ticket's output scale, not a weight of G)."""
+
+            def __init__(self, scale: float, dtype: Any = None):
+                super().__init__()
+                value = _validate.positive_float(scale, "scale")
+                self.register_buffer("scale", torch.tensor(value, dtype=_torch_dtype(torch, dtype)))
+
+            def forward(self, x: Any) -> Any:
+                return x * self.scale
+
+            def extra_repr(self) -> str:
+                return f"scale={float(self.scale)!r}"
+
+        OutputScale.__module__ = __name__
+        OutputScale.__qualname__ = "OutputScale"
+        _OUTPUT_SCALE_CLASS.append(OutputScale)
+    return _OUTPUT_SCALE_CLASS[0]
+
+
+def output_scale_module(scale: float, dtype: Any = None) -> Any:
+    """An ``OutputScale`` module (:func:`output_scale_class`) multiplying by ``scale`` in ``dtype`` (float64 by default)."""
+    return output_scale_class()(scale, dtype)
+
+
+def __getattr__(name: str) -> Any:  # ``stronglth.relu.OutputScale`` without importing torch at import time
+    if name == "OutputScale":
+        return output_scale_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _torch_dtype(torch: Any, dtype: Any) -> Any:

@@ -1,8 +1,11 @@
-"""Target networks and the assumptions of Malach et al. (2020), docs/theory.md §1.
+"""Target networks and the assumptions of Malach et al. (2020), docs/theory.md §1 and §12.
 
-A target is a bias-free ReLU network ``F(x) = W_l s(W_{l-1} ... s(W_1 x))`` on the unit ball
+A target is a ReLU network ``F(x) = W_l s(W_{l-1} ... s(W_1 x + b_1) ...) + b_l`` on the unit ball
 whose layers satisfy ``||W_i||_2 <= 1`` (spectral norm) and ``max |W_i[o, j]| <= 1/sqrt(n_{i-1})``
-(max-norm). :func:`random_target` draws admissible targets from a registry of families.
+(max-norm). Biases are optional (none: the setting of Malach et al., positively homogeneous); where
+a layer has one, its entries satisfy ``|b_i[o]| <= 1`` (:data:`BIAS_MAX_ABS`, bounded parameters as
+in Fischer & Burkholz 2021, docs/theory.md §12). :func:`random_target` draws admissible targets
+from a registry of families, with ``biases=True`` also bias vectors.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -21,6 +25,11 @@ from stronglth.errors import AssumptionError, InvalidInputError, TicketFormatErr
 from stronglth.relu import ReLUNetwork
 
 __all__ = ["TargetNetwork", "LayerNorms", "random_target", "load_target", "TARGET_FAMILIES", "MAX_TARGET_PARAMETERS"]
+__all__ += ["BIAS_MAX_ABS"]
+
+BIAS_MAX_ABS = 1.0
+"""The bound on every bias entry of a target, ``|b_i[o]| <= 1`` (docs/theory.md §12): the parameters of
+the target are bounded, as Fischer & Burkholz (2021) assume."""
 
 MAX_TARGET_PARAMETERS = 2**26
 """The most weights a target may have, in :func:`random_target` and :func:`load_target` (2**26, 512 MiB
@@ -36,32 +45,45 @@ class LayerNorms:
     spectral_norm: float
     max_abs: float
     max_abs_bound: float  # 1 / sqrt(fan_in)
+    bias_max_abs: float | None = None  # max |b_i[o]|, None for a layer without bias (bound: BIAS_MAX_ABS)
 
 
 class TargetNetwork(ReLUNetwork):
-    """A target network of depth ``l`` (docs/theory.md §1). Construction does not check the
-    assumptions; :meth:`check` does, and every construction calls it.
+    """A target network of depth ``l`` (docs/theory.md §1), optionally with biases (§12).
 
-    Empty layers are refused here (unlike a compacted ticket, a target has no width-0 layer).
+    Args:
+        weights: ``W_1 .. W_l`` as for :class:`~stronglth.relu.ReLUNetwork`.
+        biases: ``None`` (bias-free, the setting of Malach et al.) or one vector-or-``None`` per layer.
+
+    Construction does not check the assumptions; :meth:`check` does, and every construction calls it.
+    Empty layers are refused here (unlike a compacted ticket, a target has no width-0 layer), and a
+    target has no output scale (that belongs to a ticket of a rescaled target).
     """
 
     _allow_empty_hidden = False
+    _allow_output_scale = False
+
+    def __init__(self, weights: Sequence[Any], biases: Sequence[Any] | None = None):
+        super().__init__(weights, biases)
 
     def layer_norms(self) -> tuple[LayerNorms, ...]:
-        """Spectral norm and max-norm of each layer, with the max-norm bound ``1/sqrt(n_{i-1})``."""
+        """Spectral norm and max-norm of each layer, with the max-norm bound ``1/sqrt(n_{i-1})``, and
+        ``max |b_i|`` for a layer with a bias."""
         return tuple(
             LayerNorms(
                 layer=i,
                 spectral_norm=float(np.linalg.norm(w, 2)),
                 max_abs=float(np.max(np.abs(w))),
                 max_abs_bound=float(1.0 / np.sqrt(w.shape[1])),
+                bias_max_abs=float(np.max(np.abs(b))) if given else None,
             )
-            for i, w in enumerate(self.weights, start=1)
+            for i, (w, b, given) in enumerate(zip(self.weights, self.biases, self.bias_layers, strict=True), start=1)
         )
 
     def check(self, tolerance: float = 1e-9) -> TargetNetwork:
         """Raise :class:`~stronglth.errors.AssumptionError` unless every layer satisfies
-        ``||W_i||_2 <= 1`` and ``max|W_i| <= 1/sqrt(n_{i-1})``, each up to ``tolerance``.
+        ``||W_i||_2 <= 1`` and ``max|W_i| <= 1/sqrt(n_{i-1})`` and, where it has a bias,
+        ``max|b_i| <= 1`` (:data:`BIAS_MAX_ABS`, docs/theory.md §12), each up to ``tolerance``.
 
         Returns ``self`` so that ``target.check()`` chains.
         """
@@ -71,12 +93,20 @@ class TargetNetwork(ReLUNetwork):
             if norms.spectral_norm > 1.0 + tolerance:
                 raise AssumptionError(
                     f"layer {norms.layer}: spectral norm {norms.spectral_norm:.6g} exceeds 1"
-                    " (Malach et al. assume ||W_i||_2 <= 1); use scale_to_assumptions()"
+                    " (Malach et al. assume ||W_i||_2 <= 1)"
+                    f"{_RESCALE}"
                 )
             if norms.max_abs > norms.max_abs_bound + tolerance:
                 raise AssumptionError(
                     f"layer {norms.layer}: max-norm {norms.max_abs:.6g} exceeds 1/sqrt(fan_in) = {norms.max_abs_bound:.6g}"
-                    " (Malach et al. assume |W_i[o, j]| <= 1/sqrt(n_{i-1})); use scale_to_assumptions()"
+                    " (Malach et al. assume |W_i[o, j]| <= 1/sqrt(n_{i-1}))"
+                    f"{_RESCALE}"
+                )
+            if norms.bias_max_abs is not None and norms.bias_max_abs > BIAS_MAX_ABS + tolerance:
+                raise AssumptionError(
+                    f"layer {norms.layer}: bias max-norm {norms.bias_max_abs:.6g} exceeds {BIAS_MAX_ABS:g}"
+                    " (biases are assumed bounded, |b_i[o]| <= 1, docs/theory.md §12)"
+                    f"{_RESCALE}"
                 )
         return self
 
@@ -91,24 +121,38 @@ class TargetNetwork(ReLUNetwork):
     def scale_to_assumptions(self) -> tuple[TargetNetwork, float]:
         """An admissible target ``F'`` and the factor ``c >= 1`` with ``F = c F'``.
 
-        Each layer is divided by ``c_i = max(1, ||W_i||_2, sqrt(n_{i-1}) max|W_i|)`` (layers that
-        already satisfy the assumptions are left alone) and ``c = prod c_i``. By positive
-        homogeneity, approximating ``F'`` to ``eps / c`` is approximating ``F`` to ``eps`` after
-        multiplying the output by ``c``.
+        Each layer is divided by ``c_i`` (:meth:`assumption_scales`; layers that already satisfy the
+        assumptions are left alone) and ``c = prod c_i``; a bias ``b_i`` is divided by
+        ``C_i = c_1 ... c_i``, so that layer ``i`` of ``F'`` is layer ``i`` of ``F`` divided by ``C_i``
+        (``s(z / C) = s(z) / C`` for ``C > 0``, docs/theory.md §1.1, §12). Approximating ``F'`` to
+        ``eps / c`` is approximating ``F`` to ``eps`` after multiplying the output by ``c``.
         """
-        scaled, factor = [], 1.0
-        for c_i, w in zip(self.assumption_scales(), self.weights, strict=True):
-            scaled.append(w / c_i)
+        scaled, scaled_biases, factor = [], [], 1.0
+        for c_i, w, b, given in zip(self.assumption_scales(), self.weights, self.biases, self.bias_layers, strict=True):
             factor *= c_i
-        return TargetNetwork(scaled), factor
+            scaled.append(w / c_i)
+            scaled_biases.append(b / factor if given else None)
+        return TargetNetwork(scaled, scaled_biases if self.has_biases else None), factor
 
     def assumption_scales(self) -> tuple[float, ...]:
-        """The per-layer factors ``c_i = max(1, ||W_i||_2, sqrt(n_{i-1}) max|W_i|)`` of
-        :meth:`scale_to_assumptions` (``c = prod c_i``)."""
-        return tuple(max(1.0, n.spectral_norm, n.max_abs / n.max_abs_bound) for n in self.layer_norms())
+        """The per-layer factors ``c_i = max(1, ||W_i||_2, sqrt(n_{i-1}) max|W_i|, max|b_i| / C_{i-1})``
+        of :meth:`scale_to_assumptions` (``c = prod c_i``, ``C_{i-1} = c_1 ... c_{i-1}``; the bias term
+        only for a layer with a bias: without biases, ``c_i = max(1, ||W_i||_2, sqrt(n_{i-1}) max|W_i|)``)."""
+        scales: list[float] = []
+        before = 1.0  # C_{i-1}
+        for n in self.layer_norms():
+            c_i = max(1.0, n.spectral_norm, n.max_abs / n.max_abs_bound)
+            if n.bias_max_abs is not None:
+                c_i = max(c_i, n.bias_max_abs / (BIAS_MAX_ABS * before))
+            scales.append(c_i)
+            before *= c_i
+        return tuple(scales)
 
 
 # -- families of admissible targets ---------------------------------------------------------
+
+
+_RESCALE = "; use construct(..., rescale=True) (CLI: --rescale) or scale_to_assumptions()"
 
 
 def _fit_to_assumptions(w: np.ndarray) -> np.ndarray:
@@ -176,13 +220,18 @@ TARGET_FAMILIES: dict[str, Callable[[np.random.Generator, int, int], np.ndarray]
 """Registry of admissible target families: name -> ``(rng, n_out, n_in) -> W``."""
 
 
-def random_target(d: int, widths: Sequence[int], *, seed: int, family: str = "gaussian") -> TargetNetwork:
+def random_target(d: int, widths: Sequence[int], *, seed: int, family: str = "gaussian", biases: bool = False) -> TargetNetwork:
     """A random admissible target with input dimension ``d`` and layer widths ``widths``.
 
     ``family`` is one of :data:`TARGET_FAMILIES` (``"gaussian"``, ``"max_norm"``, ``"rank1"``,
     ``"sparse"``); every layer is drawn from it with ``numpy.random.default_rng(seed)``. ``d`` and the
     widths are positive integers (not bools, not floats), ``seed`` a non-negative integer; a target of
     more than :data:`MAX_TARGET_PARAMETERS` weights raises :class:`~stronglth.errors.TooLargeError`.
+
+    ``biases=True`` adds a bias to every layer, ``b_i[o]`` i.i.d. ``U[-1, 1] / sqrt(n_i)`` drawn with
+    ``numpy.random.default_rng([seed, 1])`` after the weights are drawn, so that ``|b_i[o]| <= 1``
+    (:data:`BIAS_MAX_ABS`) and ``||b_i||_2 <= 1`` (docs/theory.md §12); the weights are those of the
+    same call with ``biases=False``, bit for bit.
     """
     d = _validate.positive_int(d, "d")
     if isinstance(widths, (str, bytes)) or not isinstance(widths, (Sequence, np.ndarray)):
@@ -194,9 +243,14 @@ def random_target(d: int, widths: Sequence[int], *, seed: int, family: str = "ga
         raise InvalidInputError(f"unknown target family {family!r}; choose one of {sorted(TARGET_FAMILIES)}")
     seed = _validate.seed(seed)
     _check_size(sum(n_in * n_out for n_in, n_out in zip(dims[:-1], dims[1:], strict=False)), f"a target of dims {tuple(dims)}")
+    with_biases = _validate.boolean(biases, "biases")
     rng = np.random.default_rng(seed)
     make = TARGET_FAMILIES[family]
-    return TargetNetwork([make(rng, n_out, n_in) for n_in, n_out in zip(dims[:-1], dims[1:], strict=False)])
+    weights = [make(rng, n_out, n_in) for n_in, n_out in zip(dims[:-1], dims[1:], strict=False)]
+    if not with_biases:
+        return TargetNetwork(weights)
+    bias_rng = np.random.default_rng([seed, 1])
+    return TargetNetwork(weights, [bias_rng.uniform(-1.0, 1.0, n) / np.sqrt(n) for n in dims[1:]])
 
 
 def _check_size(count: int, what: str) -> None:
@@ -225,7 +279,8 @@ def _stored_entries(path: Path) -> int:
 
 def load_target(path: str | os.PathLike) -> TargetNetwork:
     """Read a target from an ``.npz`` file with matrices ``W_1 .. W_l`` (``numpy.savez(path,
-    W_1=..., W_2=...)``), or the target stored in a ticket file (``target_1 .. target_l``)."""
+    W_1=..., W_2=...)``) and optional bias vectors ``b_i`` (docs/theory.md §12), or the target stored
+    in a ticket file (``target_1 .. target_l`` and, format /2, ``target_bias_i``)."""
     path = Path(path)
     if not path.is_file():
         raise InvalidInputError(f"{path}: no such target file")
@@ -239,10 +294,14 @@ def load_target(path: str | os.PathLike) -> TargetNetwork:
             arrays = {key: z[key] for key in z.files}
     except (ValueError, OSError, zipfile.BadZipFile, EOFError) as exc:
         raise TicketFormatError(f"{path}: not a readable .npz file without pickled objects ({exc})") from None
-    for prefix in ("W_", "target_"):
+    for prefix, bias_prefix in (("W_", "b_"), ("target_", "target_bias_")):
         numbers = sorted(int(m.group(1)) for key in arrays if (m := re.fullmatch(prefix + r"(\d+)", key)))
         if numbers:
             if numbers != list(range(1, len(numbers) + 1)):
                 raise TicketFormatError(f"{path}: layers {prefix}1..{prefix}{len(numbers)} expected, found {prefix}{numbers}")
-            return TargetNetwork([arrays[f"{prefix}{i}"] for i in numbers])
+            with_bias = sorted(int(m.group(1)) for key in arrays if (m := re.fullmatch(bias_prefix + r"(\d+)", key)))
+            if stray := [i for i in with_bias if i not in numbers]:
+                raise TicketFormatError(f"{path}: bias {bias_prefix}{stray[0]} belongs to no layer (layers 1..{len(numbers)})")
+            biases = [arrays.get(f"{bias_prefix}{i}") for i in numbers]
+            return TargetNetwork([arrays[f"{prefix}{i}"] for i in numbers], biases if with_bias else None)
     raise TicketFormatError(f"{path}: no target matrices (keys W_1, W_2, ... or target_1, ...); keys are {sorted(arrays)}")

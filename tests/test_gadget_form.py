@@ -37,3 +37,54 @@ def test_weight_errors_against_the_dense_ticket(method, options):
 
 def test_not_a_gadget_ticket():
     assert weight_errors(object()) is None
+
+
+def _scaled_pair():
+    """A ticket of F' = F / c (F violating the assumptions), and the same ticket with output scale c and target F."""
+    from stronglth import RandomNetwork, TargetNetwork, Ticket
+
+    base = random_target(3, [4, 2], seed=1)
+    f = TargetNetwork([3.0 * base.weights[0], base.weights[1] * 2.0])
+    f_scaled, c = f.scale_to_assumptions()
+    assert c > 1
+    unscaled = construct(f_scaled, method="subsetsum", seed=3, eta=0.05)
+    network: RandomNetwork = unscaled.network
+    scaled = Ticket(network, unscaled.entries, target=f, output_scale=c, certified_error=c * unscaled.certified_error)
+    return unscaled, scaled, f, c
+
+
+def test_a_scaled_ticket_is_read_against_f_prime_and_its_bound_is_c_times():
+    from stronglth import Ticket, TicketAuditError
+    from stronglth.gadget_form import gadget_network, reference_target
+
+    unscaled, scaled, f, c = _scaled_pair()
+    assert all(np.array_equal(a, b) for a, b in zip(reference_target(scaled).weights, unscaled.target.weights, strict=True))
+    assert recomputed_certified_error(scaled) == c * recomputed_certified_error(unscaled)
+    scaled.audit()
+    x = np.random.default_rng(0).uniform(-1, 1, (9, 3)) / 2
+    ticket_net, target_net = gadget_network(scaled)
+    assert ticket_net.output_scale == c
+    np.testing.assert_allclose(ticket_net.forward(x), scaled.forward(x), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(target_net.forward(x), f.forward(x), rtol=1e-12, atol=1e-12)
+    errors = np.linalg.norm(scaled.forward(x) - f.forward(x), axis=1)
+    assert errors.max() <= recomputed_certified_error(scaled)
+    low = Ticket(scaled.network, scaled.entries, target=f, output_scale=c, certified_error=recomputed_certified_error(unscaled))
+    with pytest.raises(TicketAuditError, match="smaller than the bound recomputed"):
+        low.audit()
+    other = Ticket(scaled.network, scaled.entries, target=f, output_scale=c * 1.5)  # not scale_to_assumptions' c
+    assert recomputed_certified_error(other) is None and weight_errors(other) is None
+
+
+def test_biases_are_not_of_the_gadget_form():
+    from stronglth import RandomNetwork, Ticket
+    from stronglth.gadget_form import gadget_matrices
+
+    target = random_target(2, [2], seed=0)
+    plain = construct(target, method="subsetsum", seed=3, eta=0.1)
+    biased_g = RandomNetwork(plain.network.shapes, seed=plain.network.seed, biases=[None, "uniform"])
+    kept = Ticket.from_positions(biased_g, [(e.rows, e.cols) for e in plain.entries], bias_positions=[None, [0]], target=target)
+    assert gadget_matrices(kept) is None and recomputed_certified_error(kept) is None
+    unkept = Ticket.from_positions(biased_g, [(e.rows, e.cols) for e in plain.entries], target=target)  # bias lines, none kept
+    assert recomputed_certified_error(unkept) == recomputed_certified_error(plain)
+    with_bias = Ticket(plain.network, plain.entries, target=random_target(2, [2], seed=0, biases=True))
+    assert gadget_matrices(with_bias) is None

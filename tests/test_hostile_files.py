@@ -25,7 +25,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from stronglth import RandomNetwork, StrongLTHError, Ticket, TicketFormatError, TooLargeError, random_target
+from stronglth import RandomNetwork, StrongLTHError, Ticket, TicketAuditError, TicketFormatError, TooLargeError, random_target
 
 MiB = 2**20
 DROP = object()
@@ -428,3 +428,111 @@ def test_flipped_bytes_give_a_package_error_or_a_ticket(tmp_path_factory, data):
         Ticket.load(path)
     except StrongLTHError:
         pass
+
+
+# -- format "stronglth-ticket/2": every new key checked like the old ones ---------------------------
+
+
+def good_v2_ticket() -> Ticket:
+    """G with distributions and bias lines on both matrices, kept biases, a target with a bias, a scale."""
+    network = RandomNetwork([(6, 2), (2, 6)], seed=8, distributions=["normal", "hyperbolic(0.01)"], biases=["uniform", "normal"])
+    positions = [([0, 3], [0, 1]), ([0, 1], [3, 0])]
+    target = random_target(2, [2], seed=0, biases=True)
+    return Ticket.from_positions(
+        network, positions, bias_positions=[[0, 3], [1]], target=target, output_scale=2.0, meta={"method": "t"}
+    )
+
+
+@pytest.fixture(scope="module")
+def good_v2(tmp_path_factory) -> dict[str, np.ndarray]:
+    path = good_v2_ticket().save(tmp_path_factory.mktemp("good_v2") / "good.npz")
+    with np.load(path) as z:
+        return {k: z[k] for k in z.files}
+
+
+def drop(members: dict[str, np.ndarray], key: str) -> dict[str, np.ndarray]:
+    return {k: v for k, v in members.items() if k != key}
+
+
+V2_CASES = [
+    ("v2-missing-bias-rows", lambda g: drop(g, "bias_rows_1"), TicketFormatError, "missing keys bias_rows_1"),
+    ("v2-missing-bias-vals", lambda g: drop(g, "bias_vals_2"), TicketFormatError, "missing keys bias_vals_2"),
+    ("v2-bias-key-without-line", lambda g: {**g, "bias_rows_3": g["bias_rows_1"]}, TicketFormatError,
+     "unexpected keys bias_rows_3"),
+    ("v2-bias-line-dropped-from-meta", lambda g: with_meta(g, biases=["uniform", None]), TicketFormatError,
+     "unexpected keys bias_rows_2, bias_vals_2"),
+    ("v2-bias-rows-int32", lambda g: {**g, "bias_rows_1": g["bias_rows_1"].astype(np.int32)}, TicketFormatError,
+     "bias_rows_1 must be int64 .'<i8'., got int32"),
+    ("v2-bias-vals-float32", lambda g: {**g, "bias_vals_1": g["bias_vals_1"].astype(np.float32)}, TicketFormatError,
+     "bias_vals_1 must be float64 .'<f8'., got float32"),
+    ("v2-bias-vals-2-d", lambda g: {**g, "bias_vals_1": g["bias_vals_1"][:, None]}, TicketFormatError,
+     r"bias_vals_1 must be 1-D, got shape \(2, 1\)"),
+    ("v2-bias-lengths-differ", lambda g: {**g, "bias_vals_1": g["bias_vals_1"][:1]}, TicketFormatError,
+     r"bias_rows_1, bias_vals_1 differ in length \(2, 1\)"),
+    ("v2-bias-more-than-rows", lambda g: {**g, "bias_rows_2": np.arange(3), "bias_vals_2": np.zeros(3)}, TicketFormatError,
+     "the bias of M_2 keeps 3 entries but has only 2"),
+    ("v2-bias-unsorted", lambda g: {**g, "bias_rows_1": g["bias_rows_1"][::-1].copy(),
+     "bias_vals_1": g["bias_vals_1"][::-1].copy()},
+     TicketFormatError, "the bias of M_1: bias rows not sorted: 3 before 0"),
+    ("v2-bias-twice", lambda g: {**g, "bias_rows_1": np.array([3, 3])}, TicketFormatError,
+     "the bias of M_1: bias row 3 is kept twice"),
+    ("v2-bias-out-of-range", lambda g: {**g, "bias_rows_1": np.array([0, 6])}, TicketFormatError,
+     r"bias of M_1: kept row 6 out of range \[0, 6\)"),
+    ("v2-bias-NaN", lambda g: {**g, "bias_vals_2": np.array([np.nan])}, TicketFormatError,
+     "bias of M_2: non-finite kept value nan"),
+    ("v2-bias-not-Gs", lambda g: {**g, "bias_vals_1": g["bias_vals_1"] * 0.5}, TicketAuditError,
+     r"bias of M_1\[0\] is .* in the ticket but .* in G"),
+    ("v2-weights-of-another-distribution", lambda g: with_meta(g, distributions=["uniform", "hyperbolic(0.01)"]),
+     TicketAuditError,
+     "kept values of M_1 are not G's"),
+    ("v2-target-bias-float32", lambda g: {**g, "target_bias_1": g["target_bias_1"].astype(np.float32)}, TicketFormatError,
+     "target_bias_1 must be float64"),
+    ("v2-target-bias-wrong-length", lambda g: {**g, "target_bias_1": np.zeros(3)}, TicketFormatError,
+     r"target_bias_1 has shape \(3,\), target layer 1 has 2 outputs"),
+    ("v2-target-bias-of-no-layer", lambda g: {**g, "target_bias_2": g["target_bias_1"]}, TicketFormatError,
+     "unexpected keys target_bias_2"),
+    ("v2-target-bias-NaN", lambda g: {**g, "target_bias_1": np.array([np.nan, 0.0])}, TicketFormatError,
+     "layer 1 bias has a non-finite"),
+    ("v2-meta-lacks-distributions", lambda g: with_meta(g, distributions=DROP), TicketFormatError, "meta lacks distributions"),
+    ("v2-meta-lacks-biases", lambda g: with_meta(g, biases=DROP), TicketFormatError, "meta lacks biases"),
+    ("v2-unknown-distribution", lambda g: with_meta(g, distributions=["cauchy", "normal"]), TicketFormatError,
+     r"bad distributions or biases in meta: distributions\[0\] \(M_1\): unknown distribution 'cauchy'"),
+    ("v2-distributions-too-few", lambda g: with_meta(g, distributions=["normal"]), TicketFormatError,
+     "distributions has 1 entries, G has 2 matrices"),
+    ("v2-biases-a-number", lambda g: with_meta(g, biases=[1, None]), TicketFormatError, "must be a spec string"),
+    ("v2-hyperbolic-out-of-range", lambda g: with_meta(g, distributions=["normal", "hyperbolic(1.5)"]), TicketFormatError,
+     "needs 1e-300 <= a < 1"),
+    ("v2-generator-v1", lambda g: with_meta(g, generator="pcg64-seedseq-v1"), TicketFormatError,
+     "unknown generator 'pcg64-seedseq-v1'; format 'stronglth-ticket/2' uses 'pcg64-seedseq-v2'"),
+    ("v1-generator-v2", lambda g: with_meta(g, format="stronglth-ticket/1"), TicketFormatError,
+     "unknown generator 'pcg64-seedseq-v2'; format 'stronglth-ticket/1' uses 'pcg64-seedseq-v1'"),
+    ("v2-output-scale-zero", lambda g: with_meta(g, output_scale=0), TicketFormatError,
+     "output_scale must be a finite number > 0, got 0"),
+    ("v2-output-scale-bool", lambda g: with_meta(g, output_scale=True), TicketFormatError,
+     "output_scale must be a finite number > 0"),
+    ("v2-output-scale-string", lambda g: with_meta(g, output_scale="2"), TicketFormatError,
+     "output_scale must be a finite number > 0"),
+    ("v2-output-scale-huge-int", lambda g: with_meta(g, output_scale=10**400), TicketFormatError,
+     "output_scale must be a finite"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("name, build, error, message", V2_CASES, ids=[case[0] for case in V2_CASES])
+def test_a_hostile_v2_file_is_refused(tmp_path, good_v2, name, build, error, message):
+    path = write(tmp_path / "hostile.npz", build(dict(good_v2)))
+    with pytest.raises(error, match=message):
+        Ticket.load(path)
+
+
+def test_the_good_v2_file_loads_and_v1_files_refuse_v2_fields(tmp_path, good, good_v2):
+    loaded = Ticket.load(write(tmp_path / "good_v2.npz", dict(good_v2)))
+    assert loaded.bias_nnz == 3 and loaded.output_scale == 2.0 and loaded.target.has_biases
+    for key, value in (("output_scale", 2.0), ("distributions", ["uniform", "uniform"]), ("biases", [None, None])):
+        with pytest.raises(TicketFormatError, match=f"meta field {key} belongs to format 'stronglth-ticket/2'"):
+            Ticket.load(write(tmp_path / f"v1-{key}.npz", with_meta(good, **{key: value})))
+    with pytest.raises(TicketFormatError, match="unexpected keys bias_rows_1"):
+        Ticket.load(write(tmp_path / "v1-bias.npz", {**good, "bias_rows_1": np.zeros(0, dtype=np.int64)}))
+    with pytest.raises(TicketFormatError, match="unexpected keys target_bias_1"):
+        Ticket.load(write(tmp_path / "v1-target-bias.npz", {**good, "target_bias_1": np.zeros(2)}))
+    with pytest.raises(TicketFormatError, match="format 'stronglth-ticket/1' has G of depth 2l, got 3 shapes"):
+        Ticket.load(write(tmp_path / "v1-odd.npz", with_meta(good, shapes=[[6, 2], [2, 6], [2, 2]])))

@@ -15,6 +15,7 @@ from scipy import stats
 from strategies import seeds, small_networks, spec_line
 
 from stronglth import InvalidInputError, RandomNetwork, ShapeError, TooLargeError, random_target
+from stronglth.distributions import parse
 from stronglth.random_network import draw_uniform, line_bit_generator
 
 # First values of a few lines of G for seed 0, as (t, line): values. Any change of G breaks this.
@@ -147,7 +148,6 @@ def test_for_target_shapes():
 @pytest.mark.parametrize(
     "shapes, error",
     [
-        ([(3, 2)], ShapeError),  # odd depth
         ([], ShapeError),
         ([(3, 2), (4, 4)], ShapeError),  # does not chain
         ([(3, 0), (2, 3)], InvalidInputError),  # empty layer
@@ -275,3 +275,144 @@ def test_shapes_at_the_limits_are_fine_and_cost_nothing():
     network = RandomNetwork([(2**40, 1), (1, 2**40)], seed=0)
     assert network.values_at(2, [0], [2**40 - 1])[0] == network.segment(2, 0, 2**40 - 1, 2**40)[0]
     assert RandomNetwork([(1, 1)] * 2000, seed=0).depth == 2000
+
+
+# -- generator "pcg64-seedseq-v2": distributions, bias lines, any depth (docs/theory.md §12) --------
+
+SPECS = ["uniform", "normal", "hyperbolic(0.001)", "hyperbolic(0.5)"]
+
+
+def raw_line(seed: int, t: int, line: int, size: int) -> np.ndarray:
+    """A weight line's raw 64-bit draws, from the spec written out (not the package's streams)."""
+    return np.random.PCG64(np.random.SeedSequence([seed, t, line])).random_raw(size)
+
+
+def raw_bias_line(seed: int, t: int, size: int) -> np.ndarray:
+    return np.random.PCG64(np.random.SeedSequence([seed, t, 0], spawn_key=(1,))).random_raw(size)
+
+
+def test_v1_is_unchanged_bit_for_bit_when_spelled_out():
+    network = RandomNetwork([(10, 10)] * 4, seed=0, distributions=["uniform"] * 4, biases=[None] * 4)
+    assert network == RandomNetwork([(10, 10)] * 4, seed=0)
+    assert network.generator == "pcg64-seedseq-v1" and network.is_v1 and not network.has_biases
+    for (t, line), expected in TEST_VECTOR.items():
+        assert network.segment(t, line, 0, 4).tolist() == expected
+    assert repr(network) == "RandomNetwork(dims=(10, 10, 10, 10, 10), seed=0, parameters=400)"
+
+
+@pytest.mark.parametrize(
+    "distributions, biases, generator",
+    [
+        (None, None, "pcg64-seedseq-v1"),
+        (["uniform", "normal"], None, "pcg64-seedseq-v2"),
+        (None, [None, "uniform"], "pcg64-seedseq-v2"),
+        (["hyperbolic(1e-3)", "uniform"], [None, None], "pcg64-seedseq-v2"),
+    ],
+)
+def test_generator_names_the_spec(distributions, biases, generator):
+    network = RandomNetwork([(4, 3), (2, 4)], seed=1, distributions=distributions, biases=biases)
+    assert network.generator == generator
+    assert len(network.distributions) == len(network.biases) == 2
+    if distributions is not None:
+        assert network.distributions[0] == (
+            "hyperbolic(0.001)" if distributions[0].startswith("hyperbolic") else distributions[0]
+        )
+
+
+@given(
+    seed=seeds,
+    spec=st.sampled_from(SPECS),
+    t=st.integers(1, 3),
+    line=st.integers(0, 4),
+    start=st.integers(0, 300),
+    size=st.integers(0, 100),
+)
+def test_segment_of_every_distribution_is_its_formula_at_the_offset(seed, spec, t, line, start, size):
+    """Offset p of a line is the p-th 64-bit draw of the line's stream: advance(p) reaches it."""
+    length = start + size + 1
+    network = RandomNetwork([(length, 5), (5, length), (length, 5)], seed=seed, distributions=[spec] * 3)
+    expected = parse(spec).from_raw(raw_line(seed, t, line, start + size)[start:])
+    assert network.segment(t, line, start, start + size).tobytes() == expected.tobytes()
+
+
+@given(seed=seeds, specs=st.lists(st.sampled_from(SPECS), min_size=3, max_size=3), data=st.data())
+def test_values_at_dense_and_blocks_agree_for_every_distribution(seed, specs, data):
+    network = RandomNetwork([(7, 3), (4, 7), (2, 4)], seed=seed, distributions=specs)
+    t = data.draw(st.integers(1, 3))
+    rows, cols = network.shapes[t - 1]
+    dense = network.dense(t)
+    for c in range(cols) if t % 2 else range(rows):  # lines: columns for odd t, rows for even t
+        line = dense[:, c] if t % 2 else dense[c, :]
+        assert line.tobytes() == parse(specs[t - 1]).from_raw(raw_line(seed, t, c, line.size)).tobytes()
+    n = data.draw(st.integers(0, 30))
+    r = np.array(data.draw(st.lists(st.integers(0, rows - 1), min_size=n, max_size=n)), dtype=np.int64)
+    c = np.array(data.draw(st.lists(st.integers(0, cols - 1), min_size=n, max_size=n)), dtype=np.int64)
+    assert network.values_at(t, r, c).tobytes() == dense[r, c].tobytes()
+    assert network.block(t, slice(1, None), slice(0, 2)).tobytes() == np.ascontiguousarray(dense[1:, :2]).tobytes()
+
+
+@given(seed=seeds, spec=st.sampled_from(SPECS), data=st.data())
+def test_bias_lines_are_their_own_streams(seed, spec, data):
+    network = RandomNetwork([(6, 3), (5, 6), (2, 5)], seed=seed, biases=[spec, None, "normal"])
+    assert network.has_biases and network.generator == "pcg64-seedseq-v2" and network.bias_count == 8
+    for t, rows, bias_spec in ((1, 6, spec), (3, 2, "normal")):
+        vector = network.bias_vector(t)
+        assert vector.tobytes() == parse(bias_spec).from_raw(raw_bias_line(seed, t, rows)).tobytes()
+        index = np.array(data.draw(st.lists(st.integers(0, rows - 1), max_size=12)), dtype=np.int64)
+        assert network.bias_values_at(t, index).tobytes() == vector[index].tobytes()
+    # distinct from every weight line: the raw streams share no value at the same offset
+    bias_raw = raw_bias_line(seed, 1, 6)
+    for t, lines in ((1, 3), (2, 5), (3, 5)):
+        for line in range(lines):
+            assert not np.any(raw_line(seed, t, line, 6) == bias_raw)
+
+
+def test_bias_requests_are_checked():
+    network = RandomNetwork([(6, 3), (2, 6)], seed=0, biases=["uniform", None])
+    with pytest.raises(InvalidInputError, match=r"M_2 has no bias line \(G's bias lines: \[1\]\)"):
+        network.bias_vector(2)
+    with pytest.raises(InvalidInputError, match="no bias line .* none"):
+        RandomNetwork([(6, 3), (2, 6)], seed=0).bias_values_at(1, [0])
+    with pytest.raises(ShapeError, match=r"bias row 6 out of range \[0, 6\) for the bias of M_1"):
+        network.bias_values_at(1, [6])
+    with pytest.raises(InvalidInputError, match="floats are refused"):
+        network.bias_values_at(1, [1.0])
+    with pytest.raises(TooLargeError, match="bias of M_1 has 1e.06 entries"):
+        RandomNetwork([(10**6, 1)], seed=0, biases=["normal"]).bias_vector(1, max_entries=1000)
+
+
+@pytest.mark.parametrize("shapes", [[(3, 2)], [(3, 2), (4, 3), (1, 4)], [(2, 2)] * 5])
+def test_any_depth(shapes):
+    network = RandomNetwork(shapes, seed=4)
+    assert network.depth == len(shapes) and network.generator == "pcg64-seedseq-v1"
+    assert np.array_equal(network.dense(1)[:, 0], spec_line(4, 1, 0, shapes[0][0]))
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        (dict(distributions=["uniform"]), ShapeError, "distributions has 1 entries, G has 2 matrices"),
+        (dict(distributions="normal"), InvalidInputError, "must be None or a list"),
+        (
+            dict(distributions=["normal", "cauchy"]),
+            InvalidInputError,
+            r"distributions\[1\] \(M_2\): unknown distribution 'cauchy'",
+        ),
+        (dict(distributions=["normal", None]), InvalidInputError, "must be a spec string"),
+        (dict(biases=["normal"]), ShapeError, "biases has 1 entries"),
+        (dict(biases=[None, "hyperbolic(2)"]), InvalidInputError, r"biases\[1\] \(M_2\): 'hyperbolic\(2\)' needs"),
+    ],
+)
+def test_bad_distribution_and_bias_specs(kwargs, error, message):
+    with pytest.raises(error, match=message):
+        RandomNetwork([(3, 2), (2, 3)], seed=0, **kwargs)
+
+
+def test_for_target_passes_the_spec_and_repr_states_it():
+    target = random_target(2, [3], seed=0)
+    network = RandomNetwork.for_target(
+        target, [2], seed=1, distributions=["hyperbolic(1e-2)", "normal"], biases=[None, "uniform"]
+    )
+    assert network.distributions == ("hyperbolic(0.01)", "normal") and network.biases == (None, "uniform")
+    assert "distributions=['hyperbolic(0.01)', 'normal'], biases=[None, 'uniform']" in repr(network)
+    assert network != RandomNetwork.for_target(target, [2], seed=1)

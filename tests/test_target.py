@@ -14,14 +14,15 @@ from stronglth import TARGET_FAMILIES, AssumptionError, InvalidInputError, ReLUN
 dims_strategy = st.tuples(st.integers(1, 9), st.lists(st.integers(1, 9), min_size=1, max_size=4))
 
 
-def naive_forward(weights, x):
+def naive_forward(weights, x, biases=None, scale=1.0):
     """Point by point, with explicit loops over units: an oracle for forward()."""
     h = list(x)
     for i, w in enumerate(weights):
-        h = [sum(w[o][j] * h[j] for j in range(len(h))) for o in range(len(w))]
+        b = [0.0] * len(w) if biases is None or biases[i] is None else list(biases[i])
+        h = [sum(w[o][j] * h[j] for j in range(len(h))) + b[o] for o in range(len(w))]
         if i < len(weights) - 1:
             h = [max(v, 0.0) for v in h]
-    return h
+    return [scale * v for v in h]
 
 
 @given(dims=dims_strategy, family=st.sampled_from(sorted(TARGET_FAMILIES)), seed=st.integers(0, 2**32))
@@ -113,7 +114,6 @@ def test_torch_round_trip():
 @pytest.mark.parametrize(
     "module, message",
     [
-        (nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1, bias=False)), "bias"),
         (nn.Sequential(nn.Linear(2, 3, bias=False), nn.Tanh(), nn.Linear(3, 1, bias=False)), "ReLU"),
         (nn.Sequential(nn.Conv1d(2, 3, 1, bias=False)), "Linear"),
         (nn.Sequential(nn.Linear(2, 3, bias=False), nn.ReLU()), "ends with a ReLU"),
@@ -250,3 +250,160 @@ def test_random_target_and_load_target_refuse_targets_over_the_limit(tmp_path):
         np.lib.format.write_array_header_1_0(member, header)
     with pytest.raises(TooLargeError, match="67,108,865 weights, more than the limit"):
         load_target(tmp_path / "big.npz")
+
+
+# -- biases and the output scale (docs/theory.md §12) -------------------------------------------
+
+
+@st.composite
+def biased_networks(draw):
+    """Random weights and, for each layer, a bias vector or None; an output scale."""
+    dims = draw(st.lists(st.integers(1, 5), min_size=2, max_size=5))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32)))
+    weights = [rng.standard_normal((n_out, n_in)) for n_in, n_out in zip(dims[:-1], dims[1:], strict=False)]
+    biases = [rng.standard_normal(n_out) if draw(st.booleans()) else None for n_out in dims[1:]]
+    scale = draw(st.sampled_from([1.0, 0.5, 3.0, 306.25]))
+    return weights, biases, scale
+
+
+@given(net=biased_networks(), n=st.integers(1, 4), seed=st.integers(0, 2**32))
+def test_forward_with_biases_and_scale_matches_naive_oracle(net, n, seed):
+    weights, biases, scale = net
+    network = ReLUNetwork(weights, biases, output_scale=scale)
+    x = np.random.default_rng(seed).uniform(-1, 1, (n, weights[0].shape[1]))
+    expected = np.array([naive_forward([w.tolist() for w in weights], row, biases, scale) for row in x.tolist()])
+    np.testing.assert_allclose(network.forward(x), expected, rtol=1e-12, atol=1e-12)
+    assert network.has_biases == any(b is not None for b in biases)
+    assert network.bias_layers == tuple(b is not None for b in biases)
+    for b, given_bias in zip(network.biases, biases, strict=True):
+        assert not b.flags.writeable
+        assert np.array_equal(b, np.zeros_like(b) if given_bias is None else given_bias)
+
+
+@given(net=biased_networks(), seed=st.integers(0, 2**32))
+def test_torch_round_trip_with_biases_and_scale(net, seed):
+    weights, biases, scale = net
+    network = ReLUNetwork(weights, biases, output_scale=scale)
+    module = network.to_torch()
+    linears = [m for m in module if isinstance(m, nn.Linear)]
+    assert [m.bias is not None for m in linears] == [b is not None for b in biases]
+    from stronglth.relu import OutputScale
+
+    assert isinstance(module[-1], OutputScale) == (scale != 1.0)
+    x = np.random.default_rng(seed).uniform(-1, 1, (3, weights[0].shape[1]))
+    with torch.no_grad():
+        np.testing.assert_allclose(module(torch.from_numpy(x)).numpy(), network.forward(x), rtol=1e-12, atol=1e-12)
+    back = ReLUNetwork.from_torch(module)
+    assert back.bias_layers == network.bias_layers and back.output_scale == scale
+    assert all(np.array_equal(a, b) for a, b in zip(back.weights, network.weights, strict=True))
+    assert all(np.array_equal(a, b) for a, b in zip(back.biases, network.biases, strict=True))
+
+
+def test_from_torch_reads_linear_with_bias_into_a_target():
+    torch.manual_seed(0)
+    module = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2, bias=False)).double()
+    target = TargetNetwork.from_torch(module)
+    assert target.has_biases and target.bias_layers == (True, False)
+    assert np.array_equal(target.biases[0], module[0].bias.detach().numpy())
+    x = np.random.default_rng(1).uniform(-1, 1, (5, 3))
+    with torch.no_grad():
+        np.testing.assert_allclose(target.forward(x), module(torch.from_numpy(x)).numpy(), rtol=1e-12, atol=1e-14)
+    assert "bias_layers=[1]" in repr(target)
+
+
+def test_a_target_has_no_output_scale():
+    w = [np.full((1, 1), 0.5)]
+    module = ReLUNetwork(w, output_scale=2.0).to_torch()
+    with pytest.raises(InvalidInputError, match="TargetNetwork has no output scale"):
+        TargetNetwork.from_torch(module)
+    with pytest.raises(TypeError):
+        TargetNetwork(w, output_scale=2.0)  # type: ignore[call-arg]
+    assert ReLUNetwork.from_torch(module).output_scale == 2.0
+
+
+@pytest.mark.parametrize(
+    "biases, error, message",
+    [
+        ([np.zeros(3)], ShapeError, "biases has 1 entries, the network has 2 layers"),
+        ([np.zeros(2), None], ShapeError, r"layer 1 bias must have shape \(3,\)"),
+        ([np.zeros(3, dtype=int), None], InvalidInputError, "layer 1 bias must be a real floating-point vector"),
+        ([None, np.array([np.nan])], InvalidInputError, "layer 2 bias has a non-finite entry nan at 0"),
+        ([None, np.zeros((1, 1))], ShapeError, r"layer 2 bias must have shape \(1,\)"),
+        ("b", InvalidInputError, "biases must be None or a list"),
+        ([None, ["0.1"]], InvalidInputError, "layer 2 bias must be a real floating-point vector"),
+    ],
+)
+def test_bad_biases(biases, error, message):
+    with pytest.raises(error, match=message):
+        ReLUNetwork([np.zeros((3, 2)), np.zeros((1, 3))], biases)
+
+
+@pytest.mark.parametrize("scale", [0.0, -1.0, float("nan"), float("inf"), True, "2"])
+def test_bad_output_scale(scale):
+    with pytest.raises(InvalidInputError, match="output_scale"):
+        ReLUNetwork([np.zeros((1, 2))], output_scale=scale)
+
+
+def test_networks_with_biases_are_not_homogeneous_and_zero_biases_still_count():
+    net = ReLUNetwork([np.ones((1, 1))], [np.array([0.5])])
+    assert net.forward(np.array([2.0]))[0] != 2 * net.forward(np.array([1.0]))[0]
+    zero = ReLUNetwork([np.ones((1, 1))], [np.zeros(1)])
+    assert zero.has_biases and zero.parameter_count == 2  # a given bias is a bias, even zero
+    assert not ReLUNetwork([np.ones((1, 1))], [None]).has_biases
+    assert ReLUNetwork([np.ones((1, 1))]).parameter_count == 1
+
+
+@given(dims=dims_strategy, family=st.sampled_from(sorted(TARGET_FAMILIES)), seed=st.integers(0, 2**32))
+def test_random_target_with_biases_is_admissible_and_keeps_the_weights(dims, family, seed):
+    d, widths = dims
+    plain = random_target(d, widths, seed=seed, family=family)
+    biased = random_target(d, widths, seed=seed, family=family, biases=True)
+    assert biased.has_biases and all(biased.bias_layers) and not plain.has_biases
+    assert all(np.array_equal(a, b) for a, b in zip(plain.weights, biased.weights, strict=True))
+    biased.check(tolerance=1e-12)
+    expected = np.random.default_rng([seed, 1])  # the documented draw
+    for b, n in zip(biased.biases, widths, strict=True):
+        assert np.array_equal(b, expected.uniform(-1.0, 1.0, n) / np.sqrt(n))
+        assert np.max(np.abs(b)) <= 1.0 and np.linalg.norm(b) <= 1.0 + 1e-12
+
+
+def test_random_target_biases_must_be_a_bool():
+    with pytest.raises(InvalidInputError, match="biases must be True or False"):
+        random_target(2, [2], seed=0, biases=1)
+
+
+def test_check_names_a_bias_over_the_bound():
+    with pytest.raises(AssumptionError, match=r"layer 1: bias max-norm 1.5 exceeds 1"):
+        TargetNetwork([np.array([[0.5]])], [np.array([-1.5])]).check()
+    TargetNetwork([np.array([[0.5]])], [np.array([-1.0])]).check()
+    assert TargetNetwork([np.array([[0.5]])], [np.array([1.5])]).layer_norms()[0].bias_max_abs == 1.5
+    assert TargetNetwork([np.array([[0.5]])]).layer_norms()[0].bias_max_abs is None
+
+
+@given(seed=st.integers(0, 2**32), scale=st.floats(0.01, 100), bias_scale=st.floats(0.01, 100))
+def test_scale_to_assumptions_with_biases(seed, scale, bias_scale):
+    rng = np.random.default_rng(seed)
+    weights = [scale * rng.standard_normal((3, 2)), rng.standard_normal((2, 3)), rng.standard_normal((1, 2))]
+    biases = [bias_scale * rng.standard_normal(3), None, bias_scale * rng.standard_normal(1)]
+    target = TargetNetwork(weights, biases)
+    scaled, factor = target.scale_to_assumptions()
+    scaled.check(tolerance=1e-12)
+    assert scaled.bias_layers == target.bias_layers
+    assert factor == np.prod(target.assumption_scales()) or np.isclose(factor, np.prod(target.assumption_scales()))
+    x = rng.uniform(-1, 1, (6, 2))
+    np.testing.assert_allclose(factor * scaled.forward(x), target.forward(x), rtol=1e-9, atol=1e-9 * factor)
+
+
+def test_load_target_with_biases(tmp_path):
+    from stronglth import TicketFormatError, load_target
+
+    target = random_target(3, [4, 2], seed=3, biases=True)
+    np.savez(tmp_path / "w.npz", W_1=target.weights[0], W_2=target.weights[1], b_2=target.biases[1])
+    loaded = load_target(tmp_path / "w.npz")
+    assert loaded.bias_layers == (False, True) and np.array_equal(loaded.biases[1], target.biases[1])
+    np.savez(tmp_path / "stray.npz", W_1=target.weights[0], b_3=target.biases[1])
+    with pytest.raises(TicketFormatError, match="bias b_3 belongs to no layer"):
+        load_target(tmp_path / "stray.npz")
+    np.savez(tmp_path / "short.npz", W_1=target.weights[0], b_1=target.biases[1])
+    with pytest.raises(ShapeError, match=r"layer 1 bias must have shape \(4,\)"):
+        load_target(tmp_path / "short.npz")

@@ -497,3 +497,197 @@ def test_a_272_weight_ticket_in_a_G_of_1_5e9_weights_costs_kilobytes():
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     assert widths[0] == 40 and peak < 2_000_000 and seconds < 1.0
+
+
+# -- biases, the output scale and format /2 (docs/theory.md §12) ---------------------------------
+
+PINNED_V1_SHA256 = {  # written by the code before format /2 existed (version "0.1.0"): /1 bytes never change
+    "with-target": "537a6c11159fac5208e3a5e448642b24e8871cc5c9a2d0de1cf4eb277c33a280",
+    "plain": "9d8b7928dce240c8c673ee8dc38044bb00902a6fc7cf35cd62fd5412ac8d7146",
+}
+
+
+def test_a_v1_ticket_saves_the_bytes_of_before_format_2(tmp_path, monkeypatch):
+    import hashlib
+
+    import stronglth.ticket as ticket_module
+    from stronglth import TargetNetwork
+
+    monkeypatch.setattr(ticket_module, "__version__", "0.1.0")  # the version the pins were written with
+    network = RandomNetwork([(6, 3), (2, 6)], seed=7)
+    positions = [([0, 2, 5], [0, 1, 2]), ([0, 1, 1], [0, 2, 5])]
+    target = TargetNetwork([np.array([[0.25, -0.5, 0.125], [0.5, 0.0, -0.25]])])
+    meta = {"method": "pin", "eps": 0.5, "delta": 0.1, "extra": [1, 2]}
+    tickets = {
+        "with-target": Ticket.from_positions(network, positions, target=target, certified_error=0.5, meta=meta),
+        "plain": Ticket.from_positions(network, positions),
+    }
+    for name, ticket in tickets.items():
+        path = ticket.save(tmp_path / f"{name}.npz")
+        assert hashlib.sha256(path.read_bytes()).hexdigest() == PINNED_V1_SHA256[name], name
+        assert json.loads(str(np.load(path)["meta"]))["format"] == "stronglth-ticket/1"
+
+
+@st.composite
+def biased_tickets(draw):
+    """A ticket of a small G of depth 1-4 with bias lines on some matrices, random masks of its
+    weights and bias entries, any distributions, and an output scale."""
+    depth = draw(st.integers(1, 4))
+    dims = draw(st.lists(st.integers(1, 6), min_size=depth + 1, max_size=depth + 1))
+    specs = draw(st.lists(st.sampled_from(["uniform", "normal", "hyperbolic(0.01)"]), min_size=depth, max_size=depth))
+    bias_specs = draw(st.lists(st.sampled_from([None, "uniform", "normal"]), min_size=depth, max_size=depth))
+    network = RandomNetwork(
+        list(zip(dims[1:], dims[:-1], strict=True)), seed=draw(st.integers(0, 2**32)), distributions=specs, biases=bias_specs
+    )
+    rng = np.random.default_rng(draw(st.integers(0, 2**32)))
+    density = draw(st.floats(0.0, 1.0))
+    positions = [np.nonzero(rng.random(shape) < density) for shape in network.shapes]
+    bias_positions = [
+        None if b is None else np.flatnonzero(rng.random(shape[0]) < density)
+        for b, shape in zip(bias_specs, network.shapes, strict=True)
+    ]
+    scale = draw(st.sampled_from([1.0, 0.25, 3.0]))
+    return Ticket.from_positions(network, positions, bias_positions=bias_positions, output_scale=scale)
+
+
+def naive_biased_forward(ticket: Ticket, X: np.ndarray) -> np.ndarray:
+    """Oracle: every M_t and bias vector of G dense, entries not kept zeroed, evaluated densely, times c."""
+    h = np.asarray(X, dtype=np.float64)
+    for t in range(1, ticket.network.depth + 1):
+        dense, kept = ticket.network.dense(t), ticket.kept(t)
+        mask = np.zeros_like(dense, dtype=bool)
+        mask[kept.rows, kept.cols] = True
+        h = h @ (dense * mask).T
+        if ticket.network.biases[t - 1] is not None:
+            bias, kept_bias = ticket.network.bias_vector(t), ticket.kept_biases(t)
+            bias_mask = np.zeros(bias.size, dtype=bool)
+            bias_mask[kept_bias.rows] = True
+            h = h + bias * bias_mask
+        if t < ticket.network.depth:
+            h = np.maximum(h, 0.0)
+    return ticket.output_scale * h
+
+
+@given(ticket=biased_tickets())
+def test_biased_scaled_tickets_agree_with_the_dense_oracle(ticket):
+    x = np.random.default_rng(0).uniform(-1, 1, (12, ticket.network.dims[0]))
+    expected = naive_biased_forward(ticket, x)
+    np.testing.assert_allclose(ticket.forward(x), expected, rtol=1e-12, atol=1e-12)
+    compact = ticket.compact()
+    assert compact.output_scale == ticket.output_scale and (ticket.bias_nnz > 0 or not compact.has_biases)
+    np.testing.assert_allclose(compact.forward(x), expected, rtol=1e-12, atol=1e-12)
+    with torch.no_grad():
+        np.testing.assert_allclose(ticket.to_torch()(torch.from_numpy(x)).numpy(), expected, rtol=1e-12, atol=1e-12)
+    ticket.audit()
+    assert ticket.has_biases == (ticket.bias_nnz > 0)
+
+
+def test_a_unit_with_a_kept_bias_is_live_without_incoming_weights():
+    network = RandomNetwork([(3, 1), (1, 3)], seed=5, biases=["uniform", None])
+    ticket = Ticket.from_positions(network, [([], []), ([0], [1])], bias_positions=[[1], None])
+    assert ticket.live_widths == (1,)
+    expected = max(network.bias_vector(1)[1], 0.0) * network.dense(2)[0, 1]
+    assert ticket.forward(np.array([0.7]))[0] == expected
+    assert ticket.compact().dims == (1, 1, 1) and ticket.compact().bias_layers == (True, False)
+    # without a path onwards, the biased unit is dead; the output bias always counts
+    dead = Ticket.from_positions(network, [([], []), ([], [])], bias_positions=[[1], None])
+    assert dead.live_widths == (0,) and dead.forward(np.array([0.7]))[0] == 0.0
+
+
+@pytest.mark.parametrize("kind", ["biases", "scale", "normal", "target-bias", "odd-depth"])
+def test_format_2_round_trips(tmp_path, kind):
+    network = RandomNetwork(
+        [(6, 2), (2, 6)],
+        seed=8,
+        **dict(
+            biases={"biases": ["normal", "uniform"]}.get(kind), distributions={"normal": ["normal", "hyperbolic(1e-3)"]}.get(kind)
+        ),
+    )
+    if kind == "odd-depth":
+        network = RandomNetwork([(6, 2), (4, 6), (2, 4)], seed=8)
+    positions = [([0, 3], [0, 1]), ([0, 1], [3, 0])] + ([([1], [3])] if kind == "odd-depth" else [])
+    target = random_target(2, [2], seed=0, biases=kind == "target-bias") if kind != "odd-depth" else None
+    kwargs = dict(bias_positions=[[0, 5], [1]]) if kind == "biases" else {}
+    ticket = Ticket.from_positions(
+        network, positions, target=target, output_scale=2.5 if kind == "scale" else 1.0, meta={"method": "t"}, **kwargs
+    )
+    path = ticket.save(tmp_path / "t.npz")
+    meta = json.loads(str(np.load(path)["meta"]))
+    assert meta["format"] == "stronglth-ticket/2" and meta["generator"] == "pcg64-seedseq-v2"
+    assert meta["distributions"] == list(network.distributions) and meta["biases"] == list(network.biases)
+    assert ("output_scale" in meta) == (kind == "scale")
+    loaded = Ticket.load(path)
+    assert loaded.network == network and loaded.output_scale == ticket.output_scale and loaded.bias_nnz == ticket.bias_nnz
+    x = np.random.default_rng(1).uniform(-1, 1, (5, 2))
+    assert loaded.forward(x).tobytes() == ticket.forward(x).tobytes()
+    if target is not None:
+        assert loaded.target.bias_layers == target.bias_layers
+        assert all(np.array_equal(a, b) for a, b in zip(loaded.target.biases, target.biases, strict=True))
+    assert path.read_bytes() == ticket.save(tmp_path / "again.npz").read_bytes()
+
+
+def test_audit_catches_one_ulp_in_a_kept_bias():
+    network = RandomNetwork([(4, 2), (1, 4)], seed=3, biases=["uniform", "normal"])
+    ticket = Ticket.from_positions(network, [([0], [0]), ([0], [0])], bias_positions=[[0, 2], [0]])
+    ticket.audit()
+    b = ticket.kept_biases(1)
+    bad = Ticket(
+        network, ticket.entries, biases=[(b.rows, np.array([b.vals[0], np.nextafter(b.vals[1], 2)])), ticket.kept_biases(2)]
+    )
+    with pytest.raises(TicketAuditError, match=r"bias of M_1\[2\] is .* in the ticket but .* in G \(seed 3\): 1 of 2"):
+        bad.audit()
+
+
+@pytest.mark.parametrize(
+    "biases, error, message",
+    [
+        ([None, ([0], [0.5])], InvalidInputError, "M_2: 1 kept bias entries, but G has no bias line for M_2"),
+        ([([4], [0.5]), None], ShapeError, r"bias of M_1: kept row 4 out of range \[0, 4\)"),
+        ([([1, 1], [0.5, 0.5]), None], InvalidInputError, "bias of M_1: row 1 is kept twice"),
+        ([([0], [np.nan]), None], InvalidInputError, "non-finite kept value nan"),
+        ([([0], [0.5, 0.2]), None], ShapeError, r"rows and vals differ in length \(1, 2\)"),
+        ([([0.0], [0.5]), None], InvalidInputError, "floats are refused"),
+        ([[0], None], InvalidInputError, "must be None or a .rows, vals. pair"),
+        ([None], ShapeError, "need kept biases .or None. for each of the 2 matrices"),
+        ("ab", InvalidInputError, "biases must be None or a sequence"),
+    ],
+)
+def test_bad_kept_biases(biases, error, message):
+    network = RandomNetwork([(4, 2), (1, 4)], seed=3, biases=["uniform", None])
+    with pytest.raises(error, match=message):
+        Ticket(network, [([], [], []), ([], [], [])], biases=biases)
+
+
+def test_kept_biases_are_sorted_and_read_only():
+    network = RandomNetwork([(4, 2), (1, 4)], seed=3, biases=["uniform", None])
+    ticket = Ticket.from_positions(network, [([], []), ([], [])], bias_positions=[[3, 0], None])
+    kept = ticket.kept_biases(1)
+    assert kept.rows.tolist() == [0, 3] and not kept.vals.flags.writeable
+    assert kept.vals.tobytes() == network.bias_values_at(1, [0, 3]).tobytes()
+    assert len(ticket.kept_biases(2)) == 0 and "bias_nnz=2" in repr(ticket)
+
+
+def test_output_scale_is_stated_and_checked():
+    network = RandomNetwork([(4, 2), (1, 4)], seed=3)
+    ticket = Ticket.from_positions(network, [([0], [0]), ([0], [0])], output_scale=4.0)
+    assert "output_scale=4.0" in repr(ticket)
+    x = np.array([[0.3, -0.2]])
+    assert ticket.forward(x)[0, 0] == 4.0 * Ticket.from_positions(network, [([0], [0]), ([0], [0])]).forward(x)[0, 0]
+    from stronglth.ticket import OutputScale
+
+    module = ticket.to_torch()
+    assert isinstance(module[-1], OutputScale) and float(module[-1].scale) == 4.0
+    assert ticket.compact().output_scale == 4.0
+    for bad in (0.0, -1.0, float("inf"), True, "2"):
+        with pytest.raises(InvalidInputError, match="output_scale"):
+            Ticket(network, [([], [], []), ([], [], [])], output_scale=bad)
+
+
+def test_g_specs_in_meta_are_the_files_and_a_different_one_is_refused():
+    network = RandomNetwork([(4, 2), (1, 4)], seed=3, distributions=["normal", "uniform"])
+    ticket = Ticket(network, [([], [], []), ([], [], [])], meta={"distributions": ["normal", "uniform"], "method": "m"})
+    assert "distributions" not in ticket.meta
+    with pytest.raises(InvalidInputError, match="'distributions' is set from the ticket itself"):
+        Ticket(network, [([], [], []), ([], [], [])], meta={"distributions": ["uniform", "uniform"]})
+    with pytest.raises(InvalidInputError, match="'output_scale' is set from the ticket itself"):
+        Ticket(network, [([], [], []), ([], [], [])], meta={"output_scale": 2.0})
