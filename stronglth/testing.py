@@ -5,6 +5,10 @@ code: strategies that draw admissible targets, random networks, constructed tick
 blocks, and shrink to small, readable examples (small dimensions, seed 0); and assertions whose
 failure messages say what went wrong and where. The package's own tests use exactly these.
 
+For lemmas that hold *with high probability over G* (docs/guide.md, the section so named): i.i.d. blocks
+of G drawn by seed (:func:`random_blocks`, :func:`random_block`), an exact binomial test of a rate
+(:func:`assert_rate_at_most`) and the exact covering radius of subset sums (:func:`covering_radius`).
+
     from hypothesis import given
     from stronglth.testing import admissible_targets, assert_sup_error_at_most
 
@@ -23,15 +27,18 @@ from typing import Any
 
 import numpy as np
 
+from stronglth import _validate
 from stronglth._extras import missing_extra
 
 try:
+    from hypothesis import note
     from hypothesis import strategies as st
 except ImportError:  # pragma: no cover - exercised by tests/test_extras.py in a subprocess
     raise missing_extra("hypothesis", "testing", "stronglth.testing") from None
 
 from stronglth.constructions import construct
-from stronglth.errors import InvalidInputError, TicketAuditError
+from stronglth.errors import InvalidInputError, TicketAuditError, TooLargeError
+from stronglth.experiments.toolkit import clopper_pearson
 from stronglth.random_network import RandomNetwork
 from stronglth.target import TARGET_FAMILIES, TargetNetwork, random_target
 from stronglth.ticket import Ticket
@@ -47,9 +54,15 @@ __all__ = [
     "random_networks",
     "tickets",
     "gadget_blocks",
+    "BLOCK_SHAPES",
+    "random_block",
+    "random_blocks",
     "assert_true_subnetwork",
     "assert_sup_error_at_most",
     "assert_homogeneous",
+    "assert_rate_at_most",
+    "MAX_COVERING_VALUES",
+    "covering_radius",
 ]
 
 seeds = st.integers(min_value=0, max_value=2**32 - 1)
@@ -163,6 +176,56 @@ def gadget_blocks(k: int | st.SearchStrategy | None = None) -> st.SearchStrategy
     return build()
 
 
+BLOCK_SHAPES = ("gadget", "values", "products")
+"""What :func:`random_block` returns: ``"gadget"`` the pair ``(u, v)`` as :func:`gadget_blocks` gives,
+``"values"`` the ``k`` values ``u`` alone (i.i.d. ``U[-1, 1]``, Lueker's subset-sum setting), ``"products"``
+the ``k`` products ``v_h u_h`` (density ``(1/2) ln(1/|z|)``, docs/theory.md §4.1)."""
+
+
+def random_block(k: int, *, seed: int, shape: str = "gadget", distribution: str = "uniform") -> Any:
+    """Block 0 of layer 1 of G for a ``1 x 1`` target with block size ``k``: ``G = RandomNetwork([(k, 1),
+    (1, k)], seed=seed)``, ``u`` its column 0 of ``M_1`` and ``v`` its row 0 of ``M_2``, i.i.d. ``U[-1, 1]``
+    (the lines of docs/theory.md §7, which is what ``RandomNetwork.for_target(T, [k], seed=seed)`` reads).
+    ``shape`` is one of :data:`BLOCK_SHAPES`; float64 arrays of ``k`` values, a function of ``(k, seed)``.
+    ``distribution`` (a spec of :mod:`stronglth.distributions`) replaces ``U[-1, 1]`` in both matrices.
+    """
+    k = _validate.positive_int(k, "k")
+    shape = _validate.choice(shape, "shape", BLOCK_SHAPES)
+    network = RandomNetwork([(k, 1), (1, k)], seed=seed, distributions=[distribution] * 2)
+    u = network.segment(1, 0, 0, k)
+    if shape == "values":
+        return u
+    v = network.segment(2, 0, 0, k)
+    return (u, v) if shape == "gadget" else v * u
+
+
+def random_blocks(k: int | st.SearchStrategy, *, shape: str = "gadget", distribution: str = "uniform") -> st.SearchStrategy:
+    """Blocks of ``k`` i.i.d. units of G (:func:`random_block`), one per Hypothesis-drawn seed: unlike
+    :func:`gadget_blocks` (adversarial floats), every example is a genuine sample of G's distribution.
+
+    ``k`` is an int or a strategy; ``shape``, ``distribution`` as there; the seed is drawn from
+    :data:`seeds`. Each example records ``random_block(k, seed=..., shape=...)`` with
+    ``hypothesis.note``, so a falsifying example names the seed that reproduces it.
+
+    Shrinking is harmless: Hypothesis shrinks ``k`` and the *seed*, never the values, so a shrunk
+    counterexample is still a block of G exactly as ``RandomNetwork`` generates it (of another seed),
+    never a tuned float that G draws with probability 0. Use it for properties that hold for *every*
+    block (an inequality, an identity). Hypothesis' seeds are not an i.i.d. sample (it favours small and
+    repeated ones, and stops at the first failure), so a rate "fails in at most 1% of blocks" is
+    checked with :func:`assert_rate_at_most` over a fixed range of seeds instead.
+    """
+    random_block(1, seed=0, shape=shape, distribution=distribution)  # refuses a bad shape or distribution now
+    size_strategy = _as_strategy(k, st.integers(1, MAX_COVERING_VALUES))
+
+    @st.composite
+    def build(draw):
+        size, drawn = draw(size_strategy), draw(seeds)
+        note(f"random_blocks: random_block({size}, seed={drawn}, shape={shape!r}, distribution={distribution!r})")
+        return random_block(size, seed=drawn, shape=shape, distribution=distribution)
+
+    return build()
+
+
 # -- assertions -------------------------------------------------------------------------------
 
 
@@ -249,3 +312,88 @@ def assert_homogeneous(
                 f"not positively homogeneous: net({c:g} x) differs from {c:g} net(x) by {gap.max():.3g} at x = {x[i]}"
                 " (a bias, or an activation other than ReLU?)"
             )
+
+
+def assert_rate_at_most(trials: Any, bound: float, *, confidence: float = 0.99, seeds: int | Sequence[int] | None = None) -> None:
+    """The rate of an event (a lemma's failure, say) is at most ``bound``, by an exact one-sided binomial test.
+
+    ``trials`` is an iterable of booleans (``True``: the event occurred in that trial), or a callable
+    ``seed -> bool`` with ``seeds`` (an int ``n`` for the seeds ``0 .. n-1``, or the seeds themselves).
+    With ``x`` events in ``n`` trials the null hypothesis H0 "rate <= bound" is rejected, and the
+    assertion fails, iff ``P(Binomial(n, bound) >= x) < 1 - confidence``: iff the one-sided
+    Clopper-Pearson (1934) lower bound at ``confidence`` (the lower end of the two-sided ``2 confidence - 1``
+    interval, :func:`stronglth.experiments.toolkit.clopper_pearson`) exceeds ``bound``. For a true bound and
+    independent trials it fails with probability at most ``1 - confidence``; with fixed seeds it is
+    deterministic. A pass is no proof: the data do not refute the bound, that is all. The message gives
+    the observed rate, the two-sided ``confidence`` Clopper-Pearson interval, the p-value and the
+    first trial (seed) where the event occurred.
+    """
+    from scipy import stats
+
+    bound = _validate.real_number(bound, "bound")
+    if not 0.0 <= bound <= 1.0:
+        raise InvalidInputError(f"bound is a rate: it must lie in [0, 1], got bound={bound!r}")
+    confidence = _validate.probability(confidence, "confidence")
+    if confidence <= 0.5:
+        raise InvalidInputError(f"a one-sided test needs confidence in (0.5, 1), got confidence={confidence!r}")
+    if callable(trials) == (seeds is None):
+        raise InvalidInputError("pass either a callable seed -> bool with seeds=, or an iterable of booleans without seeds=")
+    if callable(trials):
+        seed_list = (
+            range(_validate.positive_int(seeds, "seeds"))
+            if isinstance(seeds, (int, np.integer))
+            else list(seeds if seeds is not None else ())
+        )
+        labelled: Any = ((f"seed {s}", trials(_validate.seed(s, "each of seeds"))) for s in seed_list)
+    else:
+        labelled = ((f"trial {i}", outcome) for i, outcome in enumerate(trials))
+    n, events, first = 0, 0, None
+    for label, outcome in labelled:
+        if not isinstance(outcome, (bool, np.bool_)):
+            raise InvalidInputError(f"{label} gave {outcome!r} ({type(outcome).__name__}), not a bool (True: the event occurred)")
+        n, events = n + 1, events + bool(outcome)
+        first = label if first is None and outcome else first
+    if n == 0:
+        raise InvalidInputError("no trials: a rate needs at least one")
+    lower, _ = clopper_pearson(events, n, level=2 * confidence - 1)
+    if lower > bound:
+        low, high = clopper_pearson(events, n, level=confidence)
+        raise AssertionError(
+            f"observed rate {events / n:.6g} ({events} of {n} trials) refutes H0 rate <= {bound:.6g} at confidence"
+            f" {confidence:g}: one-sided Clopper-Pearson lower bound {lower:.6g} > {bound:.6g}, p-value"
+            f" {float(stats.binom.sf(events - 1, n, bound)):.3g}; two-sided {confidence:g} Clopper-Pearson interval"
+            f" [{low:.6g}, {high:.6g}]; first with the event: {first}"
+        )
+
+
+MAX_COVERING_VALUES = 20
+""":func:`covering_radius` enumerates all ``2^k`` subset sums: at most this many values (2^20 sums)."""
+
+
+def covering_radius(values: Any, interval: tuple[float, float] = (-0.5, 0.5)) -> float:
+    """``sup_{z in [a, b]} min_S |z - sum_{h in S} values_h|`` over all subsets ``S`` (the empty sum 0 included):
+    how well the subset sums cover ``[a, b]``, as in the subset-sum lemma of Lueker (1998) that Pensia et
+    al. (2020) use (docs/theory.md §5). Exact for the float64 subset sums, each accumulated in index order
+    from 0.0 as the solver reports its errors (docs/theory.md §5.1): the sup is attained at ``a``, at ``b``
+    or at the midpoint of two consecutive sums inside ``[a, b]``, where it is half their gap (one
+    rounding). At most :data:`MAX_COVERING_VALUES` values; ``a < b`` finite.
+    """
+    x = _validate.float_array(values, "values")
+    if x.ndim != 1 or not np.all(np.isfinite(x)):
+        raise InvalidInputError(f"values must be a 1-D array of finite numbers, got shape {x.shape}")
+    if x.size > MAX_COVERING_VALUES:
+        raise TooLargeError(
+            f"covering_radius enumerates all 2^k subset sums; k = {x.size} values is above MAX_COVERING_VALUES ="
+            f" {MAX_COVERING_VALUES} (for single targets use stronglth.constructions.subsetsum.solver.solve)"
+        )
+    ends = _validate.float_array(interval, "interval")
+    if ends.shape != (2,) or not np.all(np.isfinite(ends)) or not ends[0] < ends[1]:
+        raise InvalidInputError(f"interval must be a pair (a, b) of finite numbers with a < b, got {interval!r}")
+    sums = np.zeros(1)
+    for value in x:
+        sums = np.concatenate([sums, sums + value])
+    s = np.unique(sums)
+    at_ends = float(np.abs(s[None, :] - ends[:, None]).min(axis=1).max())
+    midpoints = (s[:-1] + s[1:]) / 2
+    inside = (midpoints >= ends[0]) & (midpoints <= ends[1])
+    return max(at_ends, float(np.max(s[1:] - s[:-1], where=inside, initial=0.0)) / 2)

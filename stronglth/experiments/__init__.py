@@ -14,10 +14,17 @@
 - :mod:`~stronglth.experiments.toy`: a cheap experiment for the engine's own tests (hidden).
 
 Each module defines ``EXPERIMENT``, a :class:`stronglth.sweep.Experiment`; :data:`EXPERIMENTS`
-lists them in the order of the CLI and of the results index.
+lists them in the order of the CLI and of the results index. :mod:`~stronglth.experiments.toolkit`
+holds the public helpers they share (targets from config fields, the smallest-block-size search,
+fits with confidence intervals, Clopper-Pearson intervals, the figure style), for experiments of
+your own too: a module defining ``EXPERIMENT`` runs as ``stronglth sweep --module FILE NAME``
+(:func:`get_experiment` with ``module=``, :mod:`stronglth.sweep.plugins`; docs/guide-experiment.md).
 """
 
 from __future__ import annotations
+
+import os
+from pathlib import Path
 
 from stronglth.errors import InvalidInputError
 from stronglth.experiments import (
@@ -34,9 +41,9 @@ from stronglth.experiments import (
     toy,
     width_vs_eps,
 )
-from stronglth.sweep import Experiment
+from stronglth.sweep import Experiment, plugins
 
-__all__ = ["EXPERIMENTS", "get_experiment"]
+__all__ = ["EXPERIMENTS", "get_experiment", "experiment_of_directory"]
 
 EXPERIMENTS: dict[str, Experiment] = {
     experiment.name: experiment
@@ -58,11 +65,54 @@ EXPERIMENTS: dict[str, Experiment] = {
 """Registry: experiment name -> :class:`~stronglth.sweep.Experiment`, in the CLI's order."""
 
 
-def get_experiment(name: str | Experiment) -> Experiment:
-    """The experiment called ``name`` (an :class:`~stronglth.sweep.Experiment` is returned as is)."""
+def _builtin_names() -> list[str]:
+    return sorted(n for n, e in EXPERIMENTS.items() if not e.hidden)
+
+
+def get_experiment(name: str | Experiment, *, module: str | os.PathLike | None = None) -> Experiment:
+    """The experiment called ``name`` (an :class:`~stronglth.sweep.Experiment` is returned as is).
+
+    With ``module`` (a ``.py`` file or a dotted module name): that module's ``EXPERIMENT``, which
+    must be called ``name`` and must not take a built-in's name
+    (:func:`stronglth.sweep.plugins.load_experiment`). Without it: a built-in, else the installed
+    entry point ``name`` of the group ``stronglth.experiments``."""
     if isinstance(name, Experiment):
         return name
-    if not isinstance(name, str) or name not in EXPERIMENTS:
-        known = sorted(n for n, e in EXPERIMENTS.items() if not e.hidden)
-        raise InvalidInputError(f"unknown experiment {name!r}; choose one of {known}")
-    return EXPERIMENTS[name]
+    if module is not None:
+        return plugins.load_experiment(module, name, reserved=EXPERIMENTS)
+    if isinstance(name, str) and name in EXPERIMENTS:
+        return EXPERIMENTS[name]
+    if isinstance(name, str) and name in plugins.entry_point_names():
+        return plugins.load_entry_point(name, reserved=EXPERIMENTS)
+    raise InvalidInputError(
+        f"unknown experiment {name!r}; choose one of {_builtin_names()}, or pass the file or module defining yours"
+        " (stronglth sweep --module my_exp.py NAME; get_experiment(NAME, module=...))"
+    )
+
+
+def experiment_of_directory(directory: str | os.PathLike, name: str, *, modules: tuple[Experiment, ...] = ()) -> Experiment:
+    """The experiment ``name`` whose rows are in ``directory``: one of ``modules`` (loaded with
+    ``--module``) by name, a built-in, the plugin recorded in ``directory/experiment.json``
+    (:mod:`stronglth.sweep.plugins`), or an installed entry point; else an error saying what to pass."""
+    directory = Path(directory)
+    for experiment in modules:
+        if experiment.name == name:
+            return experiment
+    if name in EXPERIMENTS:
+        return EXPERIMENTS[name]
+    manifest = plugins.read_manifest(directory)
+    if manifest is not None and manifest["name"] == name:
+        try:
+            return plugins.load_origin(manifest["origin"], name, reserved=EXPERIMENTS)
+        except InvalidInputError as exc:
+            raise InvalidInputError(
+                f"the rows of {name!r} in {directory} come from {manifest['origin']} (as {directory / plugins.MANIFEST}"
+                f" records), which does not load now: {exc}; pass --module PATH_OR_MODULE, the file or module defining it"
+            ) from None
+    if name in plugins.entry_point_names():
+        return plugins.load_entry_point(name, reserved=EXPERIMENTS)
+    raise InvalidInputError(
+        f"unknown experiment {name!r} in {directory}: not built in, no installed entry point of that name, and no"
+        f" {plugins.MANIFEST} there says where it comes from; pass --module PATH_OR_MODULE (the .py file or module"
+        " defining its EXPERIMENT)"
+    )

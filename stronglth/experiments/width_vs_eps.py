@@ -43,6 +43,7 @@ from stronglth.experiments._common import (
     save_figure,
     target_label,
 )
+from stronglth.experiments.toolkit import threshold_search
 from stronglth.sweep import Experiment, Row, SweepConfig
 
 NAME = "width-vs-eps"
@@ -111,39 +112,8 @@ def _succeeds(target, config: WidthVsEpsCell, k: int, seed: int) -> bool:
     return True
 
 
-def search(passes, start: int, cap: int, rtol: float) -> tuple[int | None, int]:
-    """``(k, k_fail)``: ``passes(k)`` holds and ``passes(k_fail)`` does not (``k_fail = 0``: none
-    failed), with ``k <= max(k_fail + 1, k_fail (1 + rtol))``; ``k = None`` if even ``cap`` fails.
-    Doubling or halving from ``start`` brackets the threshold, geometric bisection narrows it."""
-    lo, hi = 0, None
-    k = max(1, min(start, cap))
-    if passes(k):
-        hi = k
-        while hi > 1:
-            k = max(1, hi // 2)
-            if passes(k):
-                hi = k
-            else:
-                lo = k
-                break
-    else:
-        lo = k
-        while hi is None:
-            if lo >= cap:
-                return None, lo
-            k = min(2 * lo, cap)
-            if passes(k):
-                hi = k
-            else:
-                lo = k
-    while hi - lo > 1 and hi > lo * (1 + rtol):
-        mid = int(round(math.sqrt(lo * hi))) if lo > 0 else hi // 2
-        mid = min(max(mid, lo + 1), hi - 1)
-        if passes(mid):
-            hi = mid
-        else:
-            lo = mid
-    return hi, lo
+search = threshold_search
+"""The threshold search, now public as :func:`stronglth.experiments.toolkit.threshold_search`."""
 
 
 def cell(config: WidthVsEpsCell) -> dict:

@@ -7,8 +7,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from stronglth._io import write_text
 from stronglth.errors import InvalidInputError
 from stronglth.sweep.experiment import Experiment
+from stronglth.sweep.plugins import MANIFEST, read_manifest
 from stronglth.sweep.reports import report, write_index
 from stronglth.sweep.store import RESULTS, ResultWriter, Row, read_rows, result_files
 
@@ -49,20 +51,26 @@ def merge(
     ``out`` defaults to the first source, so ``merge([DIR])`` folds DIR's shard files into its
     ``results.jsonl``. Rows already present (same hash) are not appended again; a row whose result
     differs from the one kept (a non-deterministic cell, or another package version) is reported in
-    ``conflicts``. Idempotent; append-only. Unless ``write_report=False``, the reports of the
-    experiments named in ``experiments`` (the CLI passes :data:`stronglth.experiments.EXPERIMENTS`)
-    and the index are regenerated.
+    ``conflicts``. Idempotent; append-only. A source directory's ``experiment.json`` (where a plugin
+    experiment comes from: :mod:`stronglth.sweep.plugins`) is copied where the destination has none.
+    Unless ``write_report=False``, the reports of the experiments named in ``experiments`` (the CLI
+    passes :data:`stronglth.experiments.EXPERIMENTS` and the plugin experiments it found) and the
+    index are regenerated.
     """
     known = dict(experiments or {})
     if isinstance(sources, (str, os.PathLike)) or not sources:
         raise InvalidInputError("merge needs at least one directory")
     destination = Path(out if out is not None else sources[0])
     incoming: dict[str, list[Row]] = {}
+    manifests: dict[str, Path] = {}  # experiment -> a source directory recording its origin (a plugin)
     for source in sources:
         for directory in experiment_dirs(source):
             for path in result_files(directory):
                 for row in read_rows(path):
                     incoming.setdefault(row.experiment, []).append(row)
+            manifest = read_manifest(directory)
+            if manifest is not None:
+                manifests.setdefault(manifest["name"], directory)
     if not incoming:
         raise InvalidInputError(f"no result rows found in {', '.join(str(s) for s in sources)}")
     appended: dict[str, int] = {}
@@ -83,6 +91,8 @@ def merge(
                 elif kept.result != row.result and row.hash not in conflicts:
                     conflicts.append(row.hash)
         appended[name], total[name] = count, len(have)
+        if name in manifests and read_manifest(directory) is None:  # where a plugin experiment comes from
+            write_text(directory / MANIFEST, (manifests[name] / MANIFEST).read_text())
         if write_report:
             exp = known.get(name)
             if exp is not None and exp.report is not None:

@@ -12,6 +12,7 @@ from stronglth._io import write_csv, write_text
 from stronglth.errors import InvalidInputError
 from stronglth.sweep.config import canonical_text
 from stronglth.sweep.experiment import Experiment
+from stronglth.sweep.plugins import module_argument, read_manifest
 from stronglth.sweep.store import FORMAT, Row, load_rows
 
 __all__ = ["report", "write_index", "experiment_names", "cells_table", "format_duration", "INDEX_MARK"]
@@ -67,9 +68,13 @@ def write_index(root: str | os.PathLike, experiments: Mapping[str, Experiment]) 
     its ``summary.md`` and its figure), written atomically; ``root/sweep-index.md`` instead when
     ``root`` holds a README.md that this function did not write. Sections come in the order of
     ``experiments`` and take their descriptions from it; hidden experiments are left out, and a
-    directory of an experiment not in ``experiments`` gets a section without a description."""
+    directory of an experiment not in ``experiments`` gets a section without a description.
+    Plugin experiments (an :attr:`~stronglth.sweep.Experiment.origin`, or an ``experiment.json`` in
+    their directory: :mod:`stronglth.sweep.plugins`) come last, under "Plugin experiments", each
+    saying where it is defined and how to regenerate its report."""
     root = Path(root)
-    sections = []
+    builtin: list[str] = []
+    plugins: list[str] = []
     order = list(experiments)
     found = [p for p in root.iterdir() if p.is_dir() and any(p.glob("*.jsonl"))]
     for directory in sorted(found, key=lambda p: (order.index(p.name) if p.name in order else len(order), p.name)):
@@ -78,14 +83,32 @@ def write_index(root: str | os.PathLike, experiments: Mapping[str, Experiment]) 
             continue
         name = directory.name
         rows = load_rows(directory, experiment=name)
-        description = f"{exp.description} ({len(rows)} cells)." if exp is not None else f"{len(rows)} cells."
-        lines = [f"## {name}", "", description, "", f"[summary]({name}/summary.md)"]
+        manifest = read_manifest(directory)
+        origin = exp.origin if exp is not None and exp.origin else (manifest["origin"] if manifest is not None else "")
+        if exp is not None and exp.description:
+            description = f"{exp.description} ({len(rows)} cells)."
+        elif manifest is not None and manifest["description"]:
+            description = f"{manifest['description']} ({len(rows)} cells)."
+        else:
+            description = f"{len(rows)} cells."
+        lines = [f"{'###' if origin else '##'} {name}", "", description, ""]
+        if origin:
+            argument = module_argument(origin)
+            again = f"stronglth plot {root}" + (f" --module {argument}" if argument else "")
+            lines += [f"Defined in `{origin}`; regenerate with `{again}`.", ""]
+        lines += [f"[summary]({name}/summary.md)"] if (directory / "summary.md").exists() or not origin else []
         lines += [f"![{name}]({name}/{png.name})" for png in sorted(directory.glob("*.png"))]
-        sections.append("\n".join(lines))
+        (plugins if origin else builtin).append("\n".join(lines))
+    if plugins:
+        builtin.append(
+            "## Plugin experiments\n\nExperiments defined outside the package (`stronglth sweep --module FILE NAME`, or an"
+            " entry point of the group `stronglth.experiments`); each directory's `experiment.json` records where.\n\n"
+            + "\n\n".join(plugins)
+        )
     text = (
         f"{INDEX_MARK}\n# Sweep results\n\nWritten by `stronglth sweep` / `stronglth plot` from the rows in each"
         f" `<experiment>/results.jsonl` (format {FORMAT}); regenerate with `stronglth plot {root}`.\n\n"
-        + "\n\n".join(sections)
+        + "\n\n".join(builtin)
         + "\n"
     )
     path = root / "README.md"

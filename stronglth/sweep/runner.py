@@ -30,6 +30,7 @@ from stronglth._workers import process_pool, resolve_jobs
 from stronglth.errors import CellFailed, InvalidInputError, StrongLTHError
 from stronglth.sweep.config import canonical_json, config_hash, plain
 from stronglth.sweep.experiment import Experiment
+from stronglth.sweep.plugins import pack_by_value, unpack, write_manifest
 from stronglth.sweep.reports import report, write_index
 from stronglth.sweep.store import ResultWriter, Row, finite, load_rows, results_filename
 
@@ -158,6 +159,7 @@ def run(
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise InvalidInputError(f"{directory}: cannot make the results directory ({exc.strerror or exc})") from None
+    write_manifest(directory, exp)  # a plugin experiment: where it comes from, for `plot` and `merge`
     path = directory / results_filename(shard)
     with contextlib.ExitStack() as stack:
         remote: tuple[Executor | None, int] = (None, 1)
@@ -175,7 +177,8 @@ def run(
             total=len(cells), initial=skipped, desc=label, unit="cell", disable=(not progress) if progress is not None else None
         ) as bar:
             if remote[0] is not None and todo:
-                computed = _run_on(remote[0], 2 * remote[1], exp, todo, writer, bar)
+                # a plugin file's module cannot be imported on Dask's workers: its cells travel by value
+                computed = _run_on(remote[0], 2 * remote[1], exp, todo, writer, bar, by_value=exp.origin.startswith("file:"))
             elif jobs == 1 or len(todo) <= 1:
                 for digest, config in todo:
                     try:
@@ -225,7 +228,20 @@ def _lost(exc: BaseException) -> bool:
     )
 
 
-def _run_on(executor: Executor, ahead: int, exp: Experiment, todo: list[tuple[str, Any]], writer: ResultWriter, bar: Any) -> int:
+def _execute_packed(payload: bytes) -> tuple[dict[str, Any], float]:
+    """:func:`_execute` of a ``(cell, config)`` pair packed by :func:`stronglth.sweep.plugins.pack_by_value`."""
+    return _execute(*unpack(payload))
+
+
+def _run_on(
+    executor: Executor,
+    ahead: int,
+    exp: Experiment,
+    todo: list[tuple[str, Any]],
+    writer: ResultWriter,
+    bar: Any,
+    by_value: bool = False,
+) -> int:
     """Cells on ``executor`` (a process pool, a Dask client's executor), at most ``ahead`` submitted
     at a time so that an interruption abandons little work; rows are written here, in the order
     cells finish, each as soon as it finishes."""
@@ -238,7 +254,10 @@ def _run_on(executor: Executor, ahead: int, exp: Experiment, todo: list[tuple[st
             if item is None:
                 break
             try:
-                pending[executor.submit(_execute, exp.cell, item[1])] = item
+                if by_value:
+                    pending[executor.submit(_execute_packed, pack_by_value(exp.cell, item[1]))] = item
+                else:
+                    pending[executor.submit(_execute, exp.cell, item[1])] = item
             except BrokenProcessPool as exc:  # a worker died (out of memory?), noticed before its cell's future
                 raise CellFailed(
                     f"a worker process died: {exc}; the {computed} row(s) finished are saved, rerun to resume"

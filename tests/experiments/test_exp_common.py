@@ -1,4 +1,4 @@
-"""Statistics shared by the experiments (stronglth/experiments/_common.py): least-squares fits with
+"""Statistics shared by the experiments (stronglth/experiments/toolkit.py, re-exported by _common.py): least-squares fits with
 t intervals, Clopper-Pearson intervals, targets from config fields."""
 
 from __future__ import annotations
