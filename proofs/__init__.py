@@ -30,6 +30,13 @@ LEMMA_MODULES = (
     "proofs.worst_case",  # §4
     "proofs.block_size",  # §4
     "proofs.matching",  # §4
+    "proofs.orseau_decomposition",  # §13
+    "proofs.orseau_product",  # §13
+    "proofs.orseau_block_size",  # §13
+    "proofs.burkholz_coverage",  # §14
+    "proofs.burkholz_copies",  # §14
+    "proofs.burkholz_budget",  # §14
+    "proofs.bias_recursion",  # §15
 )
 """The lemma modules, in the order of the ledger (the order of docs/theory.md §2-4)."""
 

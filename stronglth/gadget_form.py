@@ -29,7 +29,14 @@ from stronglth.relu import ReLUNetwork
 if TYPE_CHECKING:
     from stronglth.ticket import Ticket
 
-__all__ = ["gadget_matrices", "gadget_network", "weight_errors", "recomputed_certified_error", "reference_target"]
+__all__ = [
+    "gadget_matrices",
+    "gadget_network",
+    "weight_errors",
+    "recomputed_certified_error",
+    "reference_target",
+    "biased_gadget",
+]
 
 
 def _is_ticket(value: Any) -> bool:
@@ -40,18 +47,88 @@ def _output_scale(ticket: Any) -> float:
     return float(getattr(ticket, "output_scale", 1.0))
 
 
-def reference_target(ticket: Any) -> Any:
+def reference_target(ticket: Any, *, allow_biases: bool = False) -> Any:
     """The target whose layers the ticket's layer pairs approximate: ``ticket.target`` when the output
     scale is 1, else ``F'`` of ``ticket.target.scale_to_assumptions()`` when that gives the ticket's
-    output scale exactly (``None`` otherwise, and for tickets without target or not bias-free)."""
+    output scale exactly (``None`` otherwise, for tickets without target, and, unless ``allow_biases``,
+    for tickets that keep a bias or whose target has biases)."""
     target = getattr(ticket, "target", None)
-    if target is None or getattr(target, "has_biases", False) or getattr(ticket, "bias_nnz", 0):
+    if target is None:
+        return None
+    if not allow_biases and (getattr(target, "has_biases", False) or getattr(ticket, "bias_nnz", 0)):
         return None
     scale = _output_scale(ticket)
     if scale == 1.0:
         return target
     scaled, factor = target.scale_to_assumptions()
     return scaled if factor == scale else None
+
+
+def _layer_gadget(first: Any, second: Any, w: np.ndarray, constants: set[int]) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(A, B)`` of one layer pair (:func:`gadget_matrices`); units in ``constants`` (kept bias, no
+    input) are skipped here. ``None`` when a unit reads several coordinates or both a weight and a bias."""
+    if np.any(np.diff(first.rows) == 0):  # rows are sorted: a unit reads several coordinates
+        return None
+    unit_input = dict(zip(first.rows.tolist(), first.cols.tolist(), strict=False))
+    if constants & unit_input.keys():
+        return None  # s(u x + c): not the gadget
+    unit_weight = dict(zip(first.rows.tolist(), first.vals.tolist(), strict=False))
+    a, b = np.zeros_like(w), np.zeros_like(w)
+    for o, h, v in zip(second.rows.tolist(), second.cols.tolist(), second.vals.tolist(), strict=False):
+        if h not in unit_input:
+            continue  # a unit with no input weight outputs s(0) = 0, or a constant (its bias)
+        u, j = unit_weight[h], unit_input[h]
+        if u > 0:
+            a[o, j] += v * u
+        elif u < 0:
+            b[o, j] += v * -u
+    return a, b
+
+
+def biased_gadget(ticket: Any) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]] | None:
+    """``(A_i, B_i, b'_i)`` of every layer of a ticket in the gadget form with biases (docs/theory.md
+    §15): units of ``M_{2i-1}`` keep either one input weight (the gadget) or only their bias ``c_h``
+    (a constant ``s(c_h)``); layer ``2i`` then computes ``A_i s(y) + B_i s(-y) + b'_i`` with
+    ``b'_i[o] = sum_h v_oh s(c_h)`` over the constant units plus ``M_{2i}``'s own kept bias. ``None``
+    for any other ticket (no target, depth not ``2l``, other shapes)."""
+    if not _is_ticket(ticket) or (reference := reference_target(ticket, allow_biases=True)) is None:
+        return None
+    if ticket.network.depth != 2 * reference.depth or not hasattr(ticket, "kept_biases"):
+        return None
+    out = []
+    for i, w in enumerate(reference.weights, start=1):
+        first, second = ticket.kept(2 * i - 1), ticket.kept(2 * i)
+        kept_first, kept_second = ticket.kept_biases(2 * i - 1), ticket.kept_biases(2 * i)
+        constant = dict(zip(kept_first.rows.tolist(), kept_first.vals.tolist(), strict=False))
+        gadget = _layer_gadget(first, second, w, set(constant))
+        if gadget is None:
+            return None
+        bias = np.zeros(w.shape[0])
+        for o, h, v in zip(second.rows.tolist(), second.cols.tolist(), second.vals.tolist(), strict=False):
+            if h in constant:
+                bias[o] += v * max(constant[h], 0.0)
+        np.add.at(bias, kept_second.rows, kept_second.vals)
+        out.append((*gadget, bias))
+    return out
+
+
+def _biased_certified_error(ticket: Any) -> float | None:
+    """The bound of docs/theory.md §15 from :func:`biased_gadget`, against the reference target."""
+    layers = biased_gadget(ticket)
+    if layers is None:
+        return None
+    reference = reference_target(ticket, allow_biases=True)
+    constants, bias_errors = [], []
+    for i, ((a, b, bias), w, target_bias) in enumerate(zip(layers, reference.weights, reference.biases, strict=True), start=1):
+        constants.append(bounds.layer_error_constant(a - w, b + w) if i == 1 else bounds.layer_error_constant(a - w))
+        bias_errors.append(float(np.linalg.norm(bias - target_bias)))
+    bound = bounds.certified_error(
+        [n.spectral_norm for n in reference.layer_norms()],
+        constants,
+        bias_norms=[float(np.linalg.norm(b)) for b in reference.biases],
+        bias_errors=bias_errors,
+    )
+    return bound * _output_scale(ticket)
 
 
 def gadget_matrices(ticket: Any) -> list[tuple[np.ndarray, np.ndarray]] | None:
@@ -67,21 +144,10 @@ def gadget_matrices(ticket: Any) -> list[tuple[np.ndarray, np.ndarray]] | None:
         return None
     out = []
     for i, w in enumerate(reference.weights, start=1):
-        first, second = ticket.kept(2 * i - 1), ticket.kept(2 * i)
-        if np.any(np.diff(first.rows) == 0):  # rows are sorted: a unit reads several coordinates
+        gadget = _layer_gadget(ticket.kept(2 * i - 1), ticket.kept(2 * i), w, set())
+        if gadget is None:
             return None
-        unit_input = dict(zip(first.rows.tolist(), first.cols.tolist(), strict=False))
-        unit_weight = dict(zip(first.rows.tolist(), first.vals.tolist(), strict=False))
-        a, b = np.zeros_like(w), np.zeros_like(w)
-        for o, h, v in zip(second.rows.tolist(), second.cols.tolist(), second.vals.tolist(), strict=False):
-            if h not in unit_input:
-                continue  # a unit with no input weight outputs s(0) = 0
-            u, j = unit_weight[h], unit_input[h]
-            if u > 0:
-                a[o, j] += v * u
-            elif u < 0:
-                b[o, j] += v * -u
-        out.append((a, b))
+        out.append(gadget)
     return out
 
 
@@ -118,7 +184,7 @@ def recomputed_certified_error(ticket: Ticket | Any) -> float | None:
     """
     errors = weight_errors(ticket)
     if errors is None:
-        return None
+        return _other_forms(ticket)
     constants = [bounds.layer_error_constant(e) for e in errors]
     reference = reference_target(ticket)
     assert reference is not None  # weight_errors returns None for a ticket without one
@@ -139,3 +205,16 @@ def weight_errors(ticket: Any) -> list[np.ndarray] | None:
         np.hstack((a - w, b + w)) if i == 1 else a - w
         for i, ((a, b), w) in enumerate(zip(matrices, reference_target(ticket).weights, strict=True), start=1)
     ]
+
+
+def _other_forms(ticket: Any) -> float | None:
+    """The bound of a ticket that is not in the bias-free gadget form: the gadget form with biases
+    (docs/theory.md §15), or Burkholz's depth ``l + 1`` layout (docs/theory.md §14.4, whose module
+    imports nothing of the package); ``None`` for any other ticket."""
+    if not _is_ticket(ticket):
+        return None
+    if (bound := _biased_certified_error(ticket)) is not None:
+        return bound
+    from stronglth.constructions.burkholz.certified import recomputed_certified_error as depth_l_plus_1
+
+    return depth_l_plus_1(ticket)

@@ -33,7 +33,33 @@ from stronglth.bounds.block_size import (
     per_weight_tolerance,
     theorem_block_sizes,
 )
+from stronglth.bounds.burkholz import (
+    burkholz_amplification,
+    burkholz_dims,
+    burkholz_event_counts,
+    burkholz_failure_probability,
+    burkholz_parameter_count,
+    burkholz_theorem_block_sizes,
+    burkholz_tolerances,
+    subset_sum_block_size,
+    subset_sum_failure,
+)
 from stronglth.bounds.certified import certified_error, certified_error_trace, layer_error_constant
+from stronglth.bounds.orseau import (
+    ORSEAU_BASE,
+    ORSEAU_LEVEL_WIDTH,
+    orseau_block_sizes,
+    orseau_depth,
+    orseau_failure_probability,
+    orseau_hyperbolic_parameters,
+    orseau_layer_parameters,
+    orseau_level_probability,
+    orseau_levels,
+    orseau_start_level,
+    orseau_top_level,
+    orseau_units_per_weight_bound,
+    orseau_widths,
+)
 from stronglth.bounds.probability import RULES, hit_probability, matching_probability, product_cdf, worst_case_probability
 
 __all__ = [
@@ -53,4 +79,28 @@ __all__ = [
     "layer_error_constant",
     "certified_error",
     "certified_error_trace",
+    # Orseau et al. 2020 (docs/theory.md §13): stronglth.bounds.orseau
+    "ORSEAU_BASE",
+    "ORSEAU_LEVEL_WIDTH",
+    "orseau_depth",
+    "orseau_levels",
+    "orseau_start_level",
+    "orseau_top_level",
+    "orseau_units_per_weight_bound",
+    "orseau_hyperbolic_parameters",
+    "orseau_level_probability",
+    "orseau_block_sizes",
+    "orseau_widths",
+    "orseau_failure_probability",
+    "orseau_layer_parameters",
+    # Burkholz 2022 (docs/theory.md §14): stronglth.bounds.burkholz
+    "burkholz_dims",
+    "burkholz_parameter_count",
+    "burkholz_event_counts",
+    "burkholz_amplification",
+    "burkholz_tolerances",
+    "burkholz_theorem_block_sizes",
+    "burkholz_failure_probability",
+    "subset_sum_failure",
+    "subset_sum_block_size",
 ]

@@ -1,5 +1,6 @@
 """The certified a-posteriori bound (docs/theory.md §3, derived here): the layer constants ``c_i`` of a
-constructed ticket and the recursion ``E_i = s_i E_{i-1} + c_i (R_{i-1} + E_{i-1})``."""
+constructed ticket and the recursion ``E_i = s_i E_{i-1} + c_i (R_{i-1} + E_{i-1})``; with biases
+(docs/theory.md §15) ``R_i = s_i R_{i-1} + ||b_i||`` and each layer adds its bias error ``beta_i``."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import numpy as np
 from stronglth import _validate
 from stronglth.errors import InvalidInputError
 
-__all__ = ["layer_error_constant", "certified_error_trace", "certified_error"]
+__all__ = ["layer_error_constant", "certified_error_trace", "certified_error", "bias_terms"]
 
 
 def layer_error_constant(d_plus, d_minus=None) -> float:
@@ -49,26 +50,50 @@ def _check_trace_args(spectral_norms, layer_constants) -> tuple[np.ndarray, np.n
     return s, c
 
 
-def certified_error_trace(spectral_norms, layer_constants) -> tuple[float, ...]:
+def bias_terms(bias_norms, bias_errors, depth: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(||b_i||, beta_i)`` for ``i = 1 .. depth`` as float arrays: zeros where ``None`` (no biases),
+    else finite, non-negative sequences of length ``depth`` (docs/theory.md §15)."""
+    out = []
+    for name, v in (("bias_norms", bias_norms), ("bias_errors", bias_errors)):
+        if v is None:
+            out.append(np.zeros(depth))
+            continue
+        a = _validate.float_array(v, name)
+        if a.ndim != 1 or a.size != depth:
+            raise InvalidInputError(f"{name} must be a 1-D sequence of {depth} numbers (one per layer), got shape {a.shape}")
+        if not (np.all(a >= 0) and np.all(np.isfinite(a))):
+            raise InvalidInputError(f"{name} must be finite and >= 0, got {a.tolist()!r}")
+        out.append(a)
+    return out[0], out[1]
+
+
+def certified_error_trace(spectral_norms, layer_constants, *, bias_norms=None, bias_errors=None) -> tuple[float, ...]:
     """The recursion of docs/theory.md §3: ``(E_1, ..., E_l)``.
 
     ``E_0 = 0``, ``R_0 = 1``, ``R_i = s_i R_{i-1}``, ``E_i = s_i E_{i-1} + c_i (R_{i-1} + E_{i-1})``,
     with ``s_i = ||W_i||_2`` and ``c_i`` from :func:`layer_error_constant`. (Equivalently
     ``R_i + E_i = prod_{j<=i} (s_j + c_j)``.)
+
+    With biases (docs/theory.md §15): ``bias_norms`` ``||b_i||_2`` of the target's biases and
+    ``bias_errors`` ``beta_i = ||b'_i - b_i||_2`` of the ticket's; then ``R_i = s_i R_{i-1} + ||b_i||``
+    bounds the target's activations over the unit ball and ``E_i = s_i E_{i-1} + c_i (R_{i-1} +
+    E_{i-1}) + beta_i``. Without them (``None``) the recursion is the bias-free one, unchanged.
     """
     s, c = _check_trace_args(spectral_norms, layer_constants)
+    b, beta = bias_terms(bias_norms, bias_errors, s.size)
     e, r = 0.0, 1.0
     out = []
-    for s_i, c_i in zip(s.tolist(), c.tolist(), strict=False):
-        e, r = s_i * e + c_i * (r + e), s_i * r
+    for s_i, c_i, b_i, beta_i in zip(s.tolist(), c.tolist(), b.tolist(), beta.tolist(), strict=True):
+        e, r = s_i * e + c_i * (r + e) + beta_i, s_i * r + b_i
         out.append(float(e))
     return tuple(out)
 
 
-def certified_error(spectral_norms, layer_constants) -> float:
+def certified_error(spectral_norms, layer_constants, *, bias_norms=None, bias_errors=None) -> float:
     """Certified a-posteriori bound ``E_l`` on ``sup_{x in B} ||ticket(x) - F(x)||`` (docs/theory.md §3).
 
     The last term of :func:`certified_error_trace`. With ``s_i <= 1``,
     ``1 + E_l <= prod (1 + c_i) <= exp(sum c_i)``, so ``sum c_i <= ln(1 + eps)`` gives ``E_l <= eps``.
+    ``bias_norms`` / ``bias_errors``: the biased recursion of docs/theory.md §15.
     """
-    return certified_error_trace(spectral_norms, layer_constants)[-1]
+    return certified_error_trace(spectral_norms, layer_constants, bias_norms=bias_norms, bias_errors=bias_errors)[-1]

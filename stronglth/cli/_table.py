@@ -45,6 +45,16 @@ def ticket_table(ticket: Ticket, *, seconds: float, report: VerificationReport, 
         ("G widths", " x ".join(f"{n:,}" for n in net.dims)),
         ("G parameters", f"{net.parameter_count:,} (generated on the fly, never stored)"),
         ("ticket nnz", f"{ticket.nnz:,} (density {ticket.density:.3g})"),
+        *(
+            [
+                (
+                    "output scale c",
+                    f"{ticket.output_scale:.6g} (not a weight of G: output = c x subnetwork; F/c was built at eps/c)",
+                )
+            ]
+            if ticket.output_scale != 1.0
+            else []
+        ),
         ("certified error", f"{cert}  upper bound, l2" + (f"  (eps = {eps:g})" if eps is not None else "")),
         ("sampled error", f"{report.sampled:.4g}  lower bound, {report.norm}: max over {samples:,} points of the unit sphere"),
         ("adversarial error", f"{report.adversarial:.4g}  lower bound, {report.norm}: gradient ascent from the best of them"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import inspect
 import sys
 import time
 from typing import Any
@@ -12,7 +13,7 @@ from stronglth._workers import resolve_jobs
 from stronglth.cli._executor import add_executor_arguments, executor_from_args
 from stronglth.cli._table import ticket_table
 from stronglth.cli._target import add_target_arguments, target_from_args
-from stronglth.constructions import construct, plan
+from stronglth.constructions import METHODS, construct, plan
 from stronglth.constructions.planning import DEFAULT_MAX_VALUES, check_plan
 from stronglth.errors import InvalidInputError
 from stronglth.verification import verify
@@ -35,11 +36,9 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
     options: dict[str, Any] = dict(
         delta=args.delta,
         seed=args.seed,
-        negative_half_everywhere=args.negative_half_everywhere,
         on_failure=args.on_failure,
-        jobs=resolve_jobs(args.jobs),  # once: the cap's message is printed once
-        progress=None if not args.quiet else False,
         max_values=args.max_values,
+        rescale=args.rescale,
     )
     subset_sum_only = {
         "--eta": args.eta, "--objective": args.objective, "--subset-size": args.subset_size, "--max-size": args.max_size,
@@ -55,8 +54,29 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
             raise InvalidInputError("--rule is for --method malach")
         if args.selection != "best" or args.executor is not None or args.scheduler is not None:
             raise InvalidInputError("--selection, --executor and --scheduler are for --method malach")
+    if args.method == "subsetsum":
         options.update(eps=args.eps, eta=args.eta, block_sizes=args.block_sizes or "auto")
         options.update(objective=args.objective or "sparsest", subset_size=args.subset_size, max_size=args.max_size)
+    elif args.method != "malach":  # the later constructions: the flags their function takes (docs/theory.md §13-14)
+        accepted = inspect.signature(METHODS[args.method]).parameters
+        given = {"--eta": args.eta, "--subset-size": args.subset_size, "--max-size": args.max_size}
+        given["--objective"] = args.objective
+        for flag, value in given.items():
+            if value is not None and flag[2:].replace("-", "_") not in accepted:
+                raise InvalidInputError(f"{flag} is not an option of --method {args.method}")
+        options.update(eps=args.eps)
+        if args.block_sizes is not None:
+            options.update(block_sizes=args.block_sizes)
+        if args.objective is not None:
+            options.update(objective=args.objective)
+    if args.method in ("malach", "subsetsum"):
+        options.update(
+            negative_half_everywhere=args.negative_half_everywhere,
+            jobs=resolve_jobs(args.jobs),  # once: the cap's message is printed once
+            progress=None if not args.quiet else False,
+        )
+    elif args.negative_half_everywhere or args.jobs != 1:
+        raise InvalidInputError(f"--negative-half-everywhere and --jobs are not options of --method {args.method}")
     return options
 
 
@@ -97,9 +117,19 @@ def _max_values(text: str) -> float:
 def add_parser(subparsers: Any) -> None:
     con = subparsers.add_parser("construct", help="construct a ticket approximating a target inside a seeded random network")
     add_target_arguments(con)
-    con.add_argument("--method", default="malach", choices=["malach", "subsetsum"], help="construction method (default malach)")
+    con.add_argument(
+        "--method",
+        default="malach",
+        choices=sorted(METHODS),
+        help="construction method (default malach): malach, subsetsum (Pensia et al.), orseau, burkholz (depth l + 1)",
+    )
     con.add_argument("--eps", type=float, help="sup-norm error to reach over the unit ball")
     con.add_argument("--eta", type=float, help="subsetsum only: the per-weight tolerance, instead of deriving it from --eps")
+    con.add_argument(
+        "--rescale",
+        action="store_true",
+        help="for a target outside the assumptions (e.g. trained): construct for F/c at eps/c, output times c (c printed)",
+    )
     con.add_argument("--delta", type=float, default=0.05, help="failure probability the block sizes allow (default 0.05)")
     con.add_argument("--seed", type=int, default=0, help="seed of the random network G (default 0)")
     con.add_argument(

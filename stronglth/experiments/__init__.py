@@ -11,6 +11,7 @@
 - :mod:`~stronglth.experiments.early_bird`: early-bird tickets on a small Conv-2 against full training and IMP;
 - :mod:`~stronglth.experiments.pensia_mnist`: Pensia et al.'s subset-sum experiment on a trained MNIST network;
 - :mod:`~stronglth.experiments.fixed_size_subsets`: ticket density vs G's size with fixed subset sizes (Natale et al.);
+- :mod:`~stronglth.experiments.construction_comparison`: every construction of the literature on the same targets;
 - :mod:`~stronglth.experiments.toy`: a cheap experiment for the engine's own tests (hidden).
 
 Each module defines ``EXPERIMENT``, a :class:`stronglth.sweep.Experiment`; :data:`EXPERIMENTS`
@@ -28,6 +29,7 @@ from pathlib import Path
 
 from stronglth.errors import InvalidInputError
 from stronglth.experiments import (
+    construction_comparison,
     construction_vs_edge_popup,
     depth,
     early_bird,
@@ -56,6 +58,7 @@ EXPERIMENTS: dict[str, Experiment] = {
         edge_popup_classification.EXPERIMENT,
         pensia_mnist.EXPERIMENT,
         fixed_size_subsets.EXPERIMENT,
+        construction_comparison.EXPERIMENT,
         lottery_ticket.EXPERIMENT,
         planted_tickets.EXPERIMENT,
         early_bird.EXPERIMENT,

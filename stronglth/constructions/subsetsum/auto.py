@@ -13,7 +13,7 @@ from stronglth.errors import TicketNotFound
 from stronglth.random_network import RandomNetwork
 from stronglth.target import TargetNetwork
 
-__all__ = ["AUTO_CONSTANT", "AUTO_MAX_BLOCK", "auto_start", "search_layer"]
+__all__ = ["AUTO_CONSTANT", "AUTO_MAX_BLOCK", "auto_start", "search_layer", "not_found"]
 
 AUTO_CONSTANT = 1.25
 """``C`` of the starting point ``ceil(C log2(N_ev / (delta eta_i)))`` of ``block_sizes="auto"``.
@@ -77,3 +77,22 @@ def search_layer(
         )
     network = RandomNetwork.for_target(target, [k] * target.depth, seed=seed)
     return solve_layer(network, i, k, stop_on_failure=False), tried
+
+
+def not_found(layer: SubsetSumLayer, eta: float, k_auto: int, subset_size: int | None = None) -> TicketNotFound:
+    output, input_, side, error, candidates = layer.failures[0]
+    side_name = "P (u > 0)" if side > 0 else "N (u < 0)"
+    more = "" if layer.complete else " or more"
+    if subset_size is not None and candidates < subset_size:
+        return TicketNotFound(
+            f"subset_size = {subset_size}: layer {layer.layer}, output {output}, input {input_}, side {side_name} has only"
+            f" {candidates} candidate unit(s) with block size {layer.k}; use larger blocks or a smaller subset_size"
+            f" ({layer.failed_events}{more} event(s) failed in this layer)"
+        )
+    return TicketNotFound(
+        f"width too small: layer {layer.layer}, output {output}, input {input_}, side {side_name}:"
+        f" best error {error:.3g} > eta = {eta:.3g} with block size {layer.k} ({candidates} candidates on this side);"
+        f" the 'auto' rule (empirical, not a theorem) suggests block size {k_auto} to start from:"
+        f" block_sizes='auto' searches for one that works ({layer.failed_events}{more} event(s) failed in this layer;"
+        " on_failure='best_effort' returns the best ticket)"
+    )

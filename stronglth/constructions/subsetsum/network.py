@@ -41,7 +41,8 @@ from stronglth import _validate, bounds
 from stronglth._workers import resolve_jobs
 from stronglth.constructions._assemble import stack_layers
 from stronglth.constructions.planning import DEFAULT_MAX_VALUES, ConstructionPlan, bind_options, check_max_values, check_plan
-from stronglth.constructions.subsetsum.auto import AUTO_CONSTANT, auto_start, search_layer
+from stronglth.constructions.subsetsum.auto import AUTO_CONSTANT, auto_start, not_found, search_layer
+from stronglth.constructions.subsetsum.biases import attach_biases, bias_start, bias_tolerances, search_bias_block
 from stronglth.constructions.subsetsum.layer import (
     OBJECTIVES,
     SOLVE_ELEMENTS,
@@ -123,6 +124,8 @@ class _Resolved:
     subset_size: int | None
     explicit: tuple[int, ...] | None
     starts: tuple[int, ...]
+    bias_etas: tuple[float, ...] = ()  # per-bias tolerances of a target with biases (docs/theory.md §15)
+    bias_starts: tuple[int, ...] = ()
 
 
 def _resolve(
@@ -168,10 +171,14 @@ def _resolve(
         if max_size is not None:
             raise InvalidInputError("give at most one of subset_size= (exactly s units) and max_size= (at most s units)")
     explicit = _resolve_block_sizes(target, block_sizes)
+    bias_etas: tuple[float, ...] = ()
+    if target.has_biases:  # the budget is shared with the biases (docs/theory.md §15)
+        etas, bias_etas = bias_tolerances(target, eps) if eps is not None else (etas, etas)
     starts = auto_start(target.dims, etas, delta, negative_half_everywhere=negative_half_everywhere)
     return _Resolved(
         eps, etas, delta, seed, negative_half_everywhere, on_failure, jobs,
         None if max_size is None else int(max_size), max_candidates, objective, subset_size, explicit, starts,
+        bias_etas, bias_start(target.dims, bias_etas, delta) if bias_etas else (),
     )  # fmt: skip
 
 
@@ -342,8 +349,22 @@ def construct_subsetsum(
             for i, k in enumerate(ks, start=1):
                 layer = solve_layer(network, i, k, stop_on_failure=on_failure == "raise")
                 if layer.failed_events and on_failure == "raise":
-                    raise _not_found(layer, etas[i - 1], starts[i - 1], r.subset_size)
+                    raise not_found(layer, etas[i - 1], starts[i - 1], r.subset_size)
                 layers.append(layer)
+    blocks = []
+    for i, k in enumerate(ks if target.has_biases else (), start=1):
+        given = target.bias_layers[i - 1]
+        options = LayerOptions(r.bias_etas[i - 1], False, max_size, max_candidates, False, r.objective, r.subset_size)
+        kb = 0 if not given else k if explicit is not None else r.bias_starts[i - 1]
+        block, _ = search_bias_block(target, seed, i, k, kb, options, explicit=explicit is not None or not given)
+        if block.failed.size and on_failure == "raise":
+            o = int(block.failed[0])
+            raise TicketNotFound(
+                f"width too small: layer {i}, bias of output {o}: best error {abs(block.errors[o]):.3g} > eta_b ="
+                f" {r.bias_etas[i - 1]:.3g} with a bias block of {block.kb} units ({block.failed.size} bias event(s)"
+                " failed; on_failure='best_effort' returns the best ticket)"
+            )
+        blocks.append(block)
     network = RandomNetwork.for_target(target, ks, seed=seed)
     meta: dict[str, Any] = {
         "method": "subsetsum",
@@ -364,23 +385,6 @@ def construct_subsetsum(
         "solves": sum(layer.solves for layer in layers),
         "on_failure": on_failure,
     }
+    if target.has_biases:
+        return attach_biases(target, seed, ks, layers, blocks, {**meta, "eta_bias": list(r.bias_etas)})
     return stack_layers(target, network, layers, meta)
-
-
-def _not_found(layer: SubsetSumLayer, eta: float, k_auto: int, subset_size: int | None = None) -> TicketNotFound:
-    output, input_, side, error, candidates = layer.failures[0]
-    side_name = "P (u > 0)" if side > 0 else "N (u < 0)"
-    more = "" if layer.complete else " or more"
-    if subset_size is not None and candidates < subset_size:
-        return TicketNotFound(
-            f"subset_size = {subset_size}: layer {layer.layer}, output {output}, input {input_}, side {side_name} has only"
-            f" {candidates} candidate unit(s) with block size {layer.k}; use larger blocks or a smaller subset_size"
-            f" ({layer.failed_events}{more} event(s) failed in this layer)"
-        )
-    return TicketNotFound(
-        f"width too small: layer {layer.layer}, output {output}, input {input_}, side {side_name}:"
-        f" best error {error:.3g} > eta = {eta:.3g} with block size {layer.k} ({candidates} candidates on this side);"
-        f" the 'auto' rule (empirical, not a theorem) suggests block size {k_auto} to start from:"
-        f" block_sizes='auto' searches for one that works ({layer.failed_events}{more} event(s) failed in this layer;"
-        " on_failure='best_effort' returns the best ticket)"
-    )

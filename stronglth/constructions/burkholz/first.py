@@ -1,0 +1,50 @@
+"""The first layer of the depth ``l + 1`` construction (Burkholz, NeurIPS 2022; docs/theory.md §14.2):
+a univariate layer ``M_1`` and the copies of target layer 1 in ``M_2``, by products subset sums.
+
+``M_1`` is ``(n_0 k_1, n_0)``: unit ``h`` of block ``j`` (units ``[j k_1, (j+1) k_1)``) keeps only its
+weight ``u_h = M_1[h, j]`` to input ``j``, so it computes ``s(u_h x_j)``. ``M_2`` is ``(n_1 c_1, n_0 k_1)``
+with ``c_1`` copies of every neuron of target layer 1 (rows ``o c_1 + c``; ``c_1 = k_2``, and 1 when the
+target has one layer). Each copy is the gadget of docs/theory.md §2 for the row ``W_1[o]``: on side ``P``
+a subset of the units with ``u_h > 0`` whose products ``v_rh u_h`` sum to within ``eta_1`` of ``W_1[o, j]``,
+on side ``N`` one of those with ``u_h < 0`` whose ``v_rh |u_h|`` sum to within ``eta_1`` of ``-W_1[o, j]``.
+
+This is exactly one layer of the subset-sum construction (docs/theory.md §5) with the target's rows
+repeated ``c_1`` times, so it runs :func:`~stronglth.constructions.subsetsum.layer.solve_layer_events` on
+the first two matrices of G: line ``L`` of ``M_t`` is the same stream whatever the other shapes of G
+(docs/theory.md §7), so a two-matrix network with G's seed reads G's own values.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from stronglth.constructions.subsetsum.layer import LayerOptions, SubsetSumLayer, solve_layer_events
+from stronglth.random_network import RandomNetwork
+
+__all__ = ["first_layer_network", "solve_first_layer"]
+
+
+def first_layer_network(d: int, k: int, rows: int, seed: int) -> RandomNetwork:
+    """``M_1`` (``(d k, d)``) and ``M_2`` (``(rows, d k)``) of G as a network of their own (same values)."""
+    return RandomNetwork([(d * k, d), (rows, d * k)], seed=seed)
+
+
+def solve_first_layer(
+    weights: np.ndarray,
+    k: int,
+    copies: int,
+    seed: int,
+    eta: float,
+    *,
+    objective: str = "sparsest",
+    max_candidates: int = 40,
+    stop_on_failure: bool = False,
+) -> SubsetSumLayer:
+    """Every event of target layer 1 with ``k`` univariate units per input and ``copies`` copies per
+    neuron: the subset-sum layer of ``np.repeat(W_1, copies, axis=0)`` (rows ``o copies + c``) in G's
+    first two matrices, both sides (the input ``x`` may be negative). The result's ``d_plus`` and
+    ``d_minus`` are ``D+`` and ``D-`` by rows of ``M_2``; its ``failures`` name rows of ``M_2``."""
+    n_out, d = weights.shape
+    network = first_layer_network(d, k, n_out * copies, seed)
+    options = LayerOptions(eta, True, None, max_candidates, stop_on_failure, objective, None)
+    return solve_layer_events(network, 1, np.repeat(weights, copies, axis=0), k, options)
