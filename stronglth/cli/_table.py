@@ -38,6 +38,8 @@ def ticket_table(ticket: Ticket, *, seconds: float, report: VerificationReport, 
     method = str(ticket.meta.get("method"))
     rule = ticket.meta.get("rule")
     cert = "n/a" if report.certified is None else f"{report.certified:.4g}"
+    # bias-free networks are homogeneous: the sup over the ball is on the sphere (docs/theory.md §1.5, §6)
+    where = "in the unit ball" if ticket.has_biases or target.has_biases else "of the unit sphere"
     rows = [
         ("method", f"{method} (rule {rule})" if rule else method),
         ("target dims", " x ".join(str(n) for n in target.dims)),
@@ -56,7 +58,7 @@ def ticket_table(ticket: Ticket, *, seconds: float, report: VerificationReport, 
             else []
         ),
         ("certified error", f"{cert}  upper bound, l2" + (f"  (eps = {eps:g})" if eps is not None else "")),
-        ("sampled error", f"{report.sampled:.4g}  lower bound, {report.norm}: max over {samples:,} points of the unit sphere"),
+        ("sampled error", f"{report.sampled:.4g}  lower bound, {report.norm}: max over {samples:,} points {where}"),
         ("adversarial error", f"{report.adversarial:.4g}  lower bound, {report.norm}: gradient ascent from the best of them"),
         ("failed events", str(ticket.meta.get("failures", 0))),
         ("time", f"{seconds:.2f} s (construction)"),

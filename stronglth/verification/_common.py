@@ -13,12 +13,19 @@ from stronglth.relu import ReLUNetwork
 from stronglth.ticket import Ticket
 
 __all__ = [
+    "DOMAINS",
     "NORMS",
     "STATUSES",
     "ExactResult",
+    "check_domain",
     "check_norm",
+    "has_biases",
+    "is_homogeneous",
     "as_relu_network",
+    "layer_biases",
     "network_pair",
+    "onto_domain",
+    "without_output_scale",
     "difference_norm",
     "output_errors",
 ]
@@ -27,6 +34,10 @@ NORMS = ("l2", "linf")
 """The norms of the output difference an error can be measured in (docs/theory.md §6): ``"l2"``, the
 Euclidean norm the certified bound controls (the default everywhere), or ``"linf"``, the largest
 absolute output coordinate, never larger (a lower bound of the ``l2`` error)."""
+
+DOMAINS = ("ball", "box")
+"""The input domains a sup error is taken over (docs/theory.md §6): ``"ball"``, the unit ``l2`` ball
+(the package's domain everywhere, the default), or ``"box"``, the ``l_inf`` box ``[-1, 1]^d``."""
 
 STATUSES = ("exact", "within_gap", "inconclusive")
 """``exact``: the bounds agree to floating point (enumeration); ``within_gap``: ``upper <= (1 + rel_gap)
@@ -41,12 +52,34 @@ def check_norm(norm: Any) -> str:
     return norm
 
 
+def check_domain(domain: Any) -> str:
+    """``domain`` if it is one of :data:`DOMAINS`, else an :class:`~stronglth.errors.InvalidInputError`."""
+    if not isinstance(domain, str) or domain not in DOMAINS:
+        raise InvalidInputError(f"domain must be one of {DOMAINS} (the unit l2 ball, or the box [-1, 1]^d), got {domain!r}")
+    return domain
+
+
+def has_biases(net: Any) -> bool:
+    """Whether the network has a non-zero bias anywhere (its ``has_biases``; bias-free networks
+    have none)."""
+    return bool(getattr(net, "has_biases", False))
+
+
+def is_homogeneous(*networks: Any) -> bool:
+    """Whether every network is bias-free, hence positively homogeneous (docs/theory.md §1.5): then
+    the error ``f - g`` is too, and its sup over the ball (the box) is attained on the sphere (the
+    box's surface). A positive output scale keeps homogeneity; a bias breaks it."""
+    return not any(has_biases(net) for net in networks)
+
+
 @dataclass(frozen=True)
 class ExactResult:
-    """True bounds ``lower <= sup_B ||f - g|| <= upper`` in the norm ``norm``; ``point`` lies on the
-    unit sphere and its error is ``lower``.
+    """True bounds ``lower <= sup ||f - g|| <= upper`` over the domain asked for (the unit ball by
+    default, or the box ``[-1, 1]^d``) in the norm ``norm``; ``point`` lies in the domain (on its
+    surface for bias-free networks) and its error is ``lower``.
 
-    ``status``: one of :data:`STATUSES`. ``method``: ``"endpoints"``, ``"circle"`` or ``"milp"``.
+    ``status``: one of :data:`STATUSES`. ``method``: ``"endpoints"``, ``"breakpoints"`` (``d = 1``,
+    networks with biases), ``"circle"``, ``"milp"``, ``"bab"`` or ``"bounds"``.
     """
 
     lower: float
@@ -75,8 +108,31 @@ def as_relu_network(net: Any) -> ReLUNetwork:
     raise InvalidInputError(f"cannot verify a {type(net).__name__}: expected a Ticket, a ReLUNetwork or a torch nn.Sequential")
 
 
+def layer_biases(net: ReLUNetwork) -> tuple[np.ndarray | None, ...]:
+    """Each layer's bias vector, ``None`` where the layer has none (every layer of a bias-free network)."""
+    if not has_biases(net):
+        return (None,) * net.depth
+    return tuple(b if given else None for b, given in zip(net.biases, net.bias_layers, strict=True))
+
+
+def without_output_scale(net: ReLUNetwork) -> ReLUNetwork:
+    """``net`` with its output scale ``c`` (docs/theory.md §12) folded into the last layer, ``c W_l`` and
+    ``c b_l``: the function ``c (W_l h + b_l)`` up to one rounding per entry (relative ``2^-53``), so
+    that every method reads weights and biases alone. ``net`` itself when ``c = 1``."""
+    scale = float(getattr(net, "output_scale", 1.0))
+    if scale == 1.0:
+        return net
+    weights = [*net.weights[:-1], net.weights[-1] * scale]
+    biases = list(layer_biases(net))
+    if biases[-1] is not None:
+        biases[-1] = biases[-1] * scale
+    return ReLUNetwork(weights, biases if any(b is not None for b in biases) else None)
+
+
 def network_pair(net: Any, target: Any) -> tuple[ReLUNetwork, ReLUNetwork]:
-    f, g = as_relu_network(net), as_relu_network(target)
+    """The two networks as dense ReLU networks of the same input and output dimensions, output scales
+    folded into their last layers (:func:`without_output_scale`)."""
+    f, g = without_output_scale(as_relu_network(net)), without_output_scale(as_relu_network(target))
     if f.dims[0] != g.dims[0] or f.dims[-1] != g.dims[-1]:
         raise ShapeError(f"the networks map R^{f.dims[0]} -> R^{f.dims[-1]} and R^{g.dims[0]} -> R^{g.dims[-1]}")
     return f, g
@@ -99,3 +155,14 @@ def output_errors(f: ReLUNetwork, g: ReLUNetwork, x: np.ndarray, norm: str = "l2
             " difference does): no bound can be reported; scale the weights down"
         )
     return errors
+
+
+def onto_domain(x: np.ndarray, domain: str, homogeneous: bool) -> np.ndarray:
+    """The rows of ``x`` put on ``domain``: for a homogeneous pair onto its surface (``x / ||x||_2``,
+    ``x / ||x||_inf``; the error is multiplied by the same factor, so at least kept for points of the
+    domain), else projected onto it (``x / max(1, ||x||_2)``, ``clip(x, -1, 1)``). Zero rows stay zero."""
+    if domain == "box" and not homogeneous:
+        return np.clip(x, -1.0, 1.0)
+    scale = np.linalg.norm(x, axis=1) if domain == "ball" else np.abs(x).max(axis=1)
+    scale = np.where(scale > 0, scale, 1.0) if homogeneous else np.maximum(scale, 1.0)
+    return x / scale[:, None]

@@ -2,7 +2,10 @@
 
 A construction ticket against its own target is taken in its gadget form
 (:func:`~stronglth.gadget_form.gadget_network`): both networks start with the shared layer
-``[I; -I]`` and the bounds are linear in ``v = (s(x), s(-x))``; other pairs densely.
+``[I; -I]`` and the bounds are linear in ``v = (s(x), s(-x))``; other pairs densely. Output scales
+are folded into the last layers (:func:`~stronglth.verification._common.without_output_scale`);
+networks with biases are never split (a bias in the first layer breaks the linearity in ``v``) and
+carry their bias vectors layer by layer (``f_biases``, ``g_biases``).
 """
 
 from __future__ import annotations
@@ -12,32 +15,34 @@ from typing import Any
 
 import numpy as np
 
-from stronglth.errors import InvalidInputError
 from stronglth.gadget_form import gadget_network
 from stronglth.relu import ReLUNetwork
 from stronglth.ticket import Ticket
-from stronglth.verification._common import network_pair, output_errors
+from stronglth.verification._common import (
+    DOMAINS,
+    check_domain,
+    is_homogeneous,
+    layer_biases,
+    network_pair,
+    onto_domain,
+    output_errors,
+    without_output_scale,
+)
 from stronglth.verification._norm_bound import LayerNorms, layer_norms
 from stronglth.verification._symbolic import Linear
 from stronglth.verification.certified import is_own_target
 
 __all__ = ["DOMAINS", "PairLayers", "best_point", "check_domain", "maximiser_points", "pair_layers"]
 
-DOMAINS = ("ball", "box")
-"""``"ball"``: the unit ``l2`` ball (the package's domain everywhere); ``"box"``: ``[-1, 1]^d``."""
-
-
-def check_domain(domain: Any) -> str:
-    if not isinstance(domain, str) or domain not in DOMAINS:
-        raise InvalidInputError(f"domain must be one of {DOMAINS} (the unit l2 ball, or the box [-1, 1]^d), got {domain!r}")
-    return domain
-
 
 @dataclass(frozen=True)
 class PairLayers:
     """The two networks as the bound propagates them: ``split`` when both start with ``[I; -I]``
     (then the layers after it, on ``v = (s(x), s(-x))``), ``paired`` when the layers have equal
-    shapes (the difference is tracked; otherwise the two are bounded apart and subtracted)."""
+    shapes (the difference is tracked; otherwise the two are bounded apart and subtracted).
+    ``f_biases``, ``g_biases``: per layer of ``f_weights``, ``g_weights`` the bias vector or ``None``
+    (all ``None`` for bias-free networks); ``homogeneous``: neither network has a bias (docs/theory.md
+    §1.5), else the norm-based bounds (which need homogeneity) are off (``norms`` is ``None``)."""
 
     f: ReLUNetwork
     g: ReLUNetwork
@@ -46,6 +51,9 @@ class PairLayers:
     f_weights: tuple[np.ndarray, ...]
     g_weights: tuple[np.ndarray, ...]
     norms: LayerNorms | None = None
+    f_biases: tuple[np.ndarray | None, ...] = ()
+    g_biases: tuple[np.ndarray | None, ...] = ()
+    homogeneous: bool = True
 
     @property
     def d(self) -> int:
@@ -70,12 +78,16 @@ def pair_layers(net: Any, target: Any) -> PairLayers:
     pair = None
     if isinstance(net, Ticket) and net.target is not None and is_own_target(net, target):
         pair = gadget_network(net)
-    f, g = pair if pair is not None else network_pair(net, target)
+    f, g = (without_output_scale(pair[0]), without_output_scale(pair[1])) if pair is not None else network_pair(net, target)
+    homogeneous = is_homogeneous(f, g)
+    fb, gb = layer_biases(f), layer_biases(g)
     split = f.depth >= 2 and g.depth >= 2 and _is_split(f.weights[0]) and _is_split(g.weights[0])
+    split = split and fb[0] is None and gb[0] is None
     fw, gw = (f.weights[1:], g.weights[1:]) if split else (f.weights, g.weights)
+    fb, gb = (fb[1:], gb[1:]) if split else (fb, gb)
     paired = len(fw) == len(gw) and all(a.shape == b.shape for a, b in zip(fw, gw, strict=False))
-    norms = layer_norms(tuple(fw), tuple(gw), split) if paired else None
-    return PairLayers(f, g, split, paired, tuple(fw), tuple(gw), norms)
+    norms = layer_norms(tuple(fw), tuple(gw), split) if paired and homogeneous else None
+    return PairLayers(f, g, split, paired, tuple(fw), tuple(gw), norms, tuple(fb), tuple(gb), homogeneous)
 
 
 def maximiser_points(bound: Linear, split: bool, d: int) -> np.ndarray:
@@ -94,7 +106,13 @@ def maximiser_points(bound: Linear, split: bool, d: int) -> np.ndarray:
 
 def best_point(layers: PairLayers, points: np.ndarray, norm: str, domain: str) -> tuple[float, np.ndarray]:
     """The largest error among ``points`` put on the domain's surface (``x / ||x||_2`` for the ball,
-    ``x / ||x||_inf`` for the box), and that point."""
+    ``x / ||x||_inf`` for the box; homogeneous pairs) or projected onto the domain (pairs with biases,
+    :func:`~stronglth.verification._common.onto_domain`), and that point."""
+    if not layers.homogeneous:
+        points = onto_domain(points, domain, False)
+        errors = output_errors(layers.f, layers.g, points, norm)
+        i = int(np.argmax(errors))
+        return float(errors[i]), points[i]
     scale = np.linalg.norm(points, axis=1) if domain == "ball" else np.abs(points).max(axis=1)
     points = points[scale > 0] / scale[scale > 0, None]
     errors = output_errors(layers.f, layers.g, points, norm)

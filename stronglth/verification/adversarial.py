@@ -1,5 +1,12 @@
-"""The adversarial error: projected gradient ascent on the unit sphere, a lower bound (docs/theory.md §6),
+"""The adversarial error: projected gradient ascent over the domain, a lower bound (docs/theory.md §6),
 in ``norm="l2"`` (default) or ``"linf"``.
+
+The domain is the unit ``l2`` ball (``domain="ball"``, default) or the box ``[-1, 1]^d`` (``"box"``).
+For a bias-free pair (positively homogeneous, docs/theory.md §1.5) on the ball, the ascent moves on
+the unit sphere along the gradient's tangential part; otherwise it steps along the gradient and
+projects onto the domain (``x / max(1, ||x||_2)`` for the ball, clipping to ``[-1, 1]`` for the box),
+and for a homogeneous pair on the box then scales the point onto the box's surface
+(``x / ||x||_inf``, which multiplies the error by ``1 / ||x||_inf >= 1``).
 
 The ``n`` sampled points that choose the starts are drawn and evaluated block by block (as in
 :mod:`~stronglth.verification.sampled`), so memory stays bounded for any ``n``.
@@ -14,10 +21,26 @@ import numpy as np
 from stronglth import _validate
 from stronglth.errors import InvalidInputError, TooLargeError
 from stronglth.relu import ReLUNetwork
-from stronglth.verification._common import check_norm, network_pair, output_errors
-from stronglth.verification.sampled import BATCH_BYTES, batch_rows, check_samples, draw_blocks
+from stronglth.verification._common import (
+    check_domain,
+    check_norm,
+    is_homogeneous,
+    layer_biases,
+    network_pair,
+    onto_domain,
+    output_errors,
+)
+from stronglth.verification.sampled import BATCH_BYTES, batch_rows, check_samples, draw_blocks, point_kind
 
-__all__ = ["adversarial_error", "adversarial_search", "ascend_from", "input_vjp", "MAX_START_BYTES", "RANKED_SAMPLES"]
+__all__ = [
+    "adversarial_error",
+    "adversarial_search",
+    "ascend_from",
+    "input_vjp",
+    "onto_domain",
+    "MAX_START_BYTES",
+    "RANKED_SAMPLES",
+]
 
 MAX_START_BYTES = 2**30
 """The most memory (``starts`` points of the widest layer, float64) the starts of the ascent may take."""
@@ -36,8 +59,10 @@ def input_vjp(net: ReLUNetwork, x: np.ndarray, cotangent: np.ndarray) -> np.ndar
     (a ReLU network is linear on each activation cone; at a kink the left cone's map is used)."""
     masks = []
     h = x
-    for w in net.weights[:-1]:
+    for w, b in zip(net.weights[:-1], layer_biases(net)[:-1], strict=True):
         z = h @ w.T
+        if b is not None:
+            z += b
         masks.append(z > 0)
         h = np.maximum(z, 0.0)
     grad = cotangent @ net.weights[-1]
@@ -61,18 +86,26 @@ def _ascent_direction(diff: np.ndarray, norm: str) -> np.ndarray:
 
 
 def adversarial_error(
-    net: Any, target: Any, *, n: int = 100_000, starts: int = 32, steps: int = 300, seed: int = 0, norm: str = "l2"
+    net: Any,
+    target: Any,
+    *,
+    n: int = 100_000,
+    starts: int = 32,
+    steps: int = 300,
+    seed: int = 0,
+    norm: str = "l2",
+    domain: str = "ball",
 ) -> tuple[float, np.ndarray]:
     """The best value and point of :func:`adversarial_search`."""
-    value, point, _ = adversarial_search(net, target, n=n, starts=starts, steps=steps, seed=seed, norm=norm)
+    value, point, _ = adversarial_search(net, target, n=n, starts=starts, steps=steps, seed=seed, norm=norm, domain=domain)
     return value, point
 
 
 def _ranked_starts(
-    f: ReLUNetwork, g: ReLUNetwork, n: int, seed: int, starts: int, norm: str
+    f: ReLUNetwork, g: ReLUNetwork, n: int, seed: int, starts: int, norm: str, kind: str = "sphere"
 ) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
-    """The sampled error and its point (those of :func:`~stronglth.verification.sampled.sampled_error`),
-    and the ``starts`` sampled points of largest error with their errors, best first."""
+    """The sampled error and its point (those of :func:`~stronglth.verification.sampled.sampled_error`
+    on points of ``kind``), and the ``starts`` sampled points of largest error with their errors, best first."""
     rows = batch_rows(f, g)
     best, where = -1.0, np.zeros(f.d)
     rng = np.random.default_rng(seed)
@@ -81,15 +114,15 @@ def _ranked_starts(
         checkpoints: list[Any] = []
         blocks = -(-n // rows)
         every = -(-blocks // _CHECKPOINTS)  # a checkpoint every `every` blocks: at most _CHECKPOINTS of them
-        for _, start, points in draw_blocks(rng, f.d, n, rows, checkpoints=checkpoints, every=every):
+        for _, start, points in draw_blocks(rng, f.d, n, rows, checkpoints=checkpoints, every=every, kind=kind):
             gap = errors[start : start + len(points)] = output_errors(f, g, points, norm)
             i = int(np.argmax(gap))
             if gap[i] > best:
                 best, where = float(gap[i]), points[i].copy()
         order = np.argsort(errors)[::-1][:starts]
-        return best, where, _redraw(rng, f.d, n, rows, order, checkpoints, every), errors[order]
+        return best, where, _redraw(rng, f.d, n, rows, order, checkpoints, every, kind), errors[order]
     values, indices, x = np.empty(0), np.empty(0, dtype=np.int64), np.empty((0, f.d))
-    for _, start, points in draw_blocks(rng, f.d, n, rows):
+    for _, start, points in draw_blocks(rng, f.d, n, rows, kind=kind):
         gap = output_errors(f, g, points, norm)
         i = int(np.argmax(gap))
         if gap[i] > best:
@@ -103,7 +136,7 @@ def _ranked_starts(
 
 
 def _redraw(
-    rng: np.random.Generator, d: int, n: int, rows: int, order: np.ndarray, checkpoints: list[Any], every: int
+    rng: np.random.Generator, d: int, n: int, rows: int, order: np.ndarray, checkpoints: list[Any], every: int, kind: str
 ) -> np.ndarray:
     """The sampled points ``order`` (indices), redrawn from the checkpoints of the generator: only
     the blocks that hold them (and the blocks between a checkpoint and them) are drawn again."""
@@ -115,7 +148,7 @@ def _redraw(
             redraw = np.random.Generator(type(rng.bit_generator)())
             redraw.bit_generator.state = checkpoints[b // every]
             cursor = b - b % every
-        for block, start, points in draw_blocks(redraw, d, n, rows, first=cursor):
+        for block, start, points in draw_blocks(redraw, d, n, rows, first=cursor, kind=kind):
             if block == b:
                 inside = (order >= start) & (order < start + len(points))
                 x[inside] = points[order[inside] - start]
@@ -143,23 +176,67 @@ def _ascend(f: ReLUNetwork, g: ReLUNetwork, x: np.ndarray, value: np.ndarray, st
             break
 
 
+def _ascend_projected(
+    f: ReLUNetwork, g: ReLUNetwork, x: np.ndarray, value: np.ndarray, steps: int, norm: str, domain: str, homogeneous: bool
+) -> None:
+    """Projected gradient ascent of the rows of ``x`` (errors ``value``) over ``domain``, in place: a
+    step along the normalised gradient, then :func:`onto_domain`; step sizes adapt as in :func:`_ascend`."""
+    step = np.full(x.shape[0], 0.05)
+    for _ in range(steps):
+        cotangent = _ascent_direction(f.forward(x) - g.forward(x), norm)
+        grad = input_vjp(f, x, cotangent) - input_vjp(g, x, cotangent)
+        length = np.linalg.norm(grad, axis=1, keepdims=True)
+        length[length == 0] = 1.0
+        trial = onto_domain(x + step[:, None] * grad / length, domain, homogeneous)
+        trial_value = output_errors(f, g, trial, norm)
+        better = trial_value > value
+        x[better], value[better] = trial[better], trial_value[better]
+        step = np.where(better, np.minimum(step * 1.5, 0.5), step * 0.5)
+        if np.all(step < 1e-12):
+            break
+
+
+def _ascend_on(
+    f: ReLUNetwork, g: ReLUNetwork, x: np.ndarray, value: np.ndarray, steps: int, norm: str, domain: str, homogeneous: bool
+) -> None:
+    """The ascent of the domain, in blocks of the memory budget, in place."""
+    chunk = batch_rows(f, g)
+    for begin in range(0, len(x), chunk):
+        block, block_value = x[begin : begin + chunk], value[begin : begin + chunk]  # views: updated in place
+        if domain == "ball" and homogeneous:
+            _ascend(f, g, block, block_value, steps, norm)
+        else:
+            _ascend_projected(f, g, block, block_value, steps, norm, domain, homogeneous)
+
+
 def adversarial_search(
-    net: Any, target: Any, *, n: int = 100_000, starts: int = 32, steps: int = 300, seed: int = 0, norm: str = "l2"
+    net: Any,
+    target: Any,
+    *,
+    n: int = 100_000,
+    starts: int = 32,
+    steps: int = 300,
+    seed: int = 0,
+    norm: str = "l2",
+    domain: str = "ball",
 ) -> tuple[float, np.ndarray, np.ndarray]:
-    """Multi-start projected gradient ascent of ``||net - target||`` (in ``norm``) on the unit sphere.
+    """Multi-start projected gradient ascent of ``||net - target||`` (in ``norm``) over ``domain``
+    (``"ball"``, the unit ``l2`` ball, default, or ``"box"``, ``[-1, 1]^d``).
 
     Returns the best value, its point and the final points of all starts (local maxima): a lower
-    bound on the sup error over the ball, attained at the point (docs/theory.md §6). Starts from the
-    ``starts`` best of ``n`` sampled points; each step moves along the tangential part of the
-    gradient of the norm (the worst output for ``linf``; by homogeneity the radial part is the value
-    itself), projects back to the sphere, and adapts its step size per start (grow on success, halve
-    on failure). Never worse than the sampled estimate, which it starts from.
+    bound on the sup error over the domain, attained at the point (docs/theory.md §6). Starts from
+    the ``starts`` best of ``n`` points of :func:`~stronglth.verification.sampled.sampled_error` (on
+    the same domain); for a bias-free pair on the ball each step moves along the tangential part of
+    the gradient of the norm (the worst output for ``linf``; by homogeneity the radial part is the
+    value itself) and projects back to the sphere; otherwise along the gradient, then onto the
+    domain (:func:`onto_domain`). Each start adapts its step size (grow on success, halve on
+    failure). Never worse than the sampled estimate, which it starts from.
 
     ``n`` (at most :data:`~stronglth.verification.sampled.MAX_SAMPLES`) and ``starts`` are positive
     integers, ``steps`` a non-negative one; the sampled points are evaluated in blocks (bounded
     memory), the starts ascend in blocks of the same budget.
     """
-    norm = check_norm(norm)
+    norm, domain = check_norm(norm), check_domain(domain)
     f, g = network_pair(net, target)
     n, seed = check_samples(n), _validate.seed(seed)
     starts = min(_validate.positive_int(starts, "starts"), n)
@@ -170,11 +247,9 @@ def adversarial_search(
             f"starts={starts:,} points of width {widest:,} take {starts * widest * 8:,} bytes,"
             f" more than the limit of {MAX_START_BYTES:,} (MAX_START_BYTES); ask for fewer starts"
         )
-    best, where, x, value = _ranked_starts(f, g, n, seed, starts, norm)
-    chunk = batch_rows(f, g)
-    for begin in range(0, len(x), chunk):
-        block, block_value = x[begin : begin + chunk], value[begin : begin + chunk]
-        _ascend(f, g, block, block_value, steps, norm)  # views: x and value are updated in place
+    homogeneous = is_homogeneous(f, g)
+    best, where, x, value = _ranked_starts(f, g, n, seed, starts, norm, point_kind(domain, homogeneous))
+    _ascend_on(f, g, x, value, steps, norm, domain, homogeneous)
     i = int(np.argmax(value))
     if value[i] >= best:
         return float(value[i]), x[i], x
@@ -182,24 +257,27 @@ def adversarial_search(
 
 
 def ascend_from(
-    net: Any, target: Any, points: np.ndarray, *, steps: int = 300, norm: str = "l2"
+    net: Any, target: Any, points: np.ndarray, *, steps: int = 300, norm: str = "l2", domain: str = "ball"
 ) -> tuple[float, np.ndarray, np.ndarray]:
     """The ascent of :func:`adversarial_search` from given starts (``points``, ``(k, d)``, put on the
-    unit sphere; e.g. coordinate directions, data-like points, or another method's maximisers): the
-    best error found, its point, and the final points. A lower bound (docs/theory.md §6)."""
-    norm = check_norm(norm)
+    domain by :func:`onto_domain`: onto the unit sphere for a bias-free pair on the ball; e.g.
+    coordinate directions, data-like points, or another method's maximisers): the best error
+    found, its point, and the final points. A lower bound over ``domain`` (docs/theory.md §6)."""
+    norm, domain = check_norm(norm), check_domain(domain)
     f, g = network_pair(net, target)
     steps = _validate.non_negative_int(steps, "steps")
     x = np.atleast_2d(_validate.float_array(points, "points")).astype(np.float64, copy=True)
     if x.ndim != 2 or x.shape[1] != f.d or len(x) == 0:
         raise InvalidInputError(f"points must be a non-empty (k, {f.d}) array, got shape {np.shape(points)}")
     length = np.linalg.norm(x, axis=1)
-    if not np.all(np.isfinite(length)) or np.any(length == 0):
-        raise InvalidInputError("points must be finite and non-zero (each is put on the unit sphere)")
-    x /= length[:, None]
+    homogeneous = is_homogeneous(f, g)
+    if not np.all(np.isfinite(length)) or (homogeneous and np.any(length == 0)):
+        raise InvalidInputError("points must be finite and non-zero (each is put on the domain's surface)")
+    if domain == "ball" and homogeneous:
+        x /= length[:, None]
+    else:
+        x = onto_domain(x, domain, homogeneous)
     value = output_errors(f, g, x, norm)
-    chunk = batch_rows(f, g)
-    for begin in range(0, len(x), chunk):
-        _ascend(f, g, x[begin : begin + chunk], value[begin : begin + chunk], steps, norm)
+    _ascend_on(f, g, x, value, steps, norm, domain, homogeneous)
     i = int(np.argmax(value))
     return float(value[i]), x[i].copy(), x

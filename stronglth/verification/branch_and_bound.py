@@ -11,7 +11,9 @@ both bounds and says ``inconclusive``.
 - ``d <= INPUT_SPLIT_MAX_D``: input splitting. The domain is covered by the ``2^d`` orthant boxes
   (on each, ``v = (s(x), s(-x))`` is linear), split along their widest side; by positive
   homogeneity the sup is attained on the surface, so a box that misses it (inside the sphere, or
-  outside the ball) is dropped. Lower bounds: the boxes' centres put on the surface.
+  outside the ball) is dropped. Lower bounds: the boxes' centres put on the surface. For networks
+  with biases (not homogeneous) only the boxes outside the ball are dropped, and the centres are
+  projected onto the domain (docs/theory.md §10).
 - larger ``d``: activation splitting. A sub-domain fixes the signs of some units of both networks
   (``z >= 0`` or ``<= 0``, ``z_f >= 0`` or ``<= 0``: four parts per unit); the unit split is the one
   whose relaxation is widest, weighted by its outgoing weights. Lower bounds: the maximisers of the
@@ -53,15 +55,16 @@ MAX_OPEN = 2_000_000
 """At most this many open sub-domains are kept (input splitting); past it the search stops, inconclusive."""
 
 
-def _meets_surface(lo: np.ndarray, hi: np.ndarray, ball: bool) -> np.ndarray:
+def _meets_surface(lo: np.ndarray, hi: np.ndarray, ball: bool, homogeneous: bool = True) -> np.ndarray:
     """Boxes that may meet the domain's surface (kept): for the ball, the farthest corner is not
     strictly inside the sphere and the nearest point not outside it (a margin of ``1e-9`` on the
-    squared norms, so rounding never drops a box that meets it); for the box, a side on ``+-1``."""
+    squared norms, so rounding never drops a box that meets it); for the box, a side on ``+-1``.
+    For a pair with biases (not homogeneous: the sup may be inside) every box that meets the domain."""
     if not ball:
-        return np.any((lo <= -1.0) | (hi >= 1.0), axis=1)
+        return np.any((lo <= -1.0) | (hi >= 1.0), axis=1) if homogeneous else np.ones(len(lo), dtype=bool)
     far = np.square(np.maximum(np.abs(lo), np.abs(hi))).sum(axis=1)
     near = np.square(np.where((lo <= 0) & (hi >= 0), 0.0, np.minimum(np.abs(lo), np.abs(hi)))).sum(axis=1)
-    return (far >= 1.0 - 1e-9) & (near <= 1.0 + 1e-9)
+    return ((far >= 1.0 - 1e-9) | (not homogeneous)) & (near <= 1.0 + 1e-9)
 
 
 def _start_points(d: int, seed_points: np.ndarray | None, start_point: np.ndarray | None) -> np.ndarray:
@@ -205,7 +208,7 @@ def _input_split(
                 values = np.tile(combos[:, column], len(by_unit))
                 part[np.flatnonzero(hit), targets[hit]] = values[hit]
                 out.append(np.vstack((source[i][by_input], source[i][by_input], part)))
-        inside = _meets_surface(clo, chi, ball)
+        inside = _meets_surface(clo, chi, ball, layers.homogeneous)
         clo, chi = clo[inside], chi[inside]
         cgs, cfs = [a[inside] for a in cgs], [a[inside] for a in cfs]
         if len(clo):

@@ -15,7 +15,13 @@ gadget form (:func:`~stronglth.gadget_form.gadget_network`), whose shared first 
 kept exact: the bounds are linear in ``v = (s(x), s(-x))``.
 
 The domain is the unit ``l2`` ball (``domain="ball"``) or the box ``[-1, 1]^d`` (``"box"``), and, for
-branch-and-bound, any sub-box of it intersected with the domain. The ``l2`` norm of several outputs
+branch-and-bound, any sub-box of it intersected with the domain.
+
+Biases shift the pre-activations by constants: ``z' = W_g h + b_g``, ``dz' = W_f dh + (W_f - W_g) h +
+(b_f - b_g)`` (the difference split exactly by TwoSum); each constant is added to the linear bounds'
+constants, its rounding to their allowance. The norm-based bounds and the spectral split of the
+last layer rest on positive homogeneity and are not used for networks with biases (the symbolic
+bounds alone, still certified). The ``l2`` norm of several outputs
 is bounded two ways and the smaller taken: per output, and by a spectral split of the last layer
 (midpoint map plus half-widths, with rigorous spectral norms). Beside the linear bounds, norm-based
 ones (:mod:`~stronglth.verification._norm_bound`: the certified recursion with rigorous norms and
@@ -35,10 +41,12 @@ from stronglth.verification._common import ExactResult, check_norm
 from stronglth.verification._norm_bound import half_split, l2_of_bounds, next_norm, spectral_combination, v_norm
 from stronglth.verification._pair import DOMAINS, PairLayers, best_point, check_domain, maximiser_points, pair_layers
 from stronglth.verification._symbolic import (
+    TINY,
     Linear,
     added,
     affine,
     exact_input,
+    gamma,
     inf_bound,
     scaled,
     sup_bound,
@@ -173,11 +181,35 @@ def _relu_difference(
     return upper, lower
 
 
-def _single(weights: tuple[np.ndarray, ...], v: Linear, dom: tuple) -> tuple[Linear, Linear]:
+def _shifted(bounds: tuple[Linear, Linear], *biases: np.ndarray | None) -> tuple[Linear, Linear]:
+    """Upper and lower bounds of ``q + b`` (each ``b`` a constant vector, ``None`` for none) from those
+    of ``q``: ``b`` added to the constants, the rounding of each addition (at most ``u |c + b|``) to
+    the allowance."""
+    out = []
+    for bound in bounds:
+        for b in biases:
+            if b is not None and np.any(b):
+                c = bound.c + b
+                bound = Linear(bound.C, c, up(bound.r + gamma(2) * np.abs(c), 3) + TINY)
+        out.append(bound)
+    return out[0], out[1]
+
+
+def _bias_difference(bf: np.ndarray | None, bg: np.ndarray | None) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """``b_f - b_g = s + t`` exactly (TwoSum; a missing bias is zero), or ``(None, None)`` for none."""
+    if bf is None and bg is None:
+        return None, None
+    n = (bf if bf is not None else bg).shape[0]  # type: ignore[union-attr]
+    return two_difference(bf if bf is not None else np.zeros(n), bg if bg is not None else np.zeros(n))
+
+
+def _single(
+    weights: tuple[np.ndarray, ...], v: Linear, dom: tuple, biases: tuple[np.ndarray | None, ...] = ()
+) -> tuple[Linear, Linear]:
     """Linear bounds of one network's output (bounded alone: the fallback for unpaired networks)."""
     upper, lower = v, v
     for i, w in enumerate(weights):
-        upper, lower = affine([(w, upper, lower)])
+        upper, lower = _shifted(affine([(w, upper, lower)]), biases[i] if biases else None)
         if i < len(weights) - 1:
             upper, lower = _relu_g(upper, lower, inf_bound(lower, *dom), sup_bound(upper, *dom))
     return upper, lower
@@ -210,8 +242,8 @@ def bound_subdomains(
     dom = (lo, hi, ball, layers.split)
     v = exact_input(batch, layers.m)
     if not layers.paired:
-        uf, lf = _single(layers.f_weights, v, dom)
-        ug, lg = _single(layers.g_weights, v, dom)
+        uf, lf = _single(layers.f_weights, v, dom, layers.f_biases)
+        ug, lg = _single(layers.g_weights, v, dom, layers.g_biases)
         eye = np.eye(uf.c.shape[-1])
         return _finish(layers, *affine([(eye, uf, lf), (-eye, ug, lg)]), dom, norm, [], None, np.zeros(batch, bool), None)
     use_norms = layers.norms is not None and (batch <= SPECTRAL_MAX_BATCH if norm_bounds is None else norm_bounds)
@@ -226,14 +258,17 @@ def bound_subdomains(
     previous: tuple | None = None  # pre-activation bounds of the last hidden layer, and its norms
     for i, (wf, wg) in enumerate(zip(layers.f_weights, layers.g_weights, strict=True)):
         s, t = two_difference(wf, wg)  # W_f - W_g = s + t exactly
+        bg = layers.g_biases[i] if layers.g_biases else None
+        db = _bias_difference(layers.f_biases[i] if layers.f_biases else None, bg)  # b_f - b_g = s + t exactly
         if i == depth - 1:
-            eu, el = affine([(wf, ud, ld), (s, ug, lg), (t, ug, lg)])
+            eu, el = _shifted(affine([(wf, ud, ld), (s, ug, lg), (t, ug, lg)]), *db)
             extra = _norm_step(layers, i, (wf, s, t), previous, vn, dom, use_norms) if use_norms else None
-            result = _finish(layers, eu, el, dom, norm, concrete, (wf, s, t, ud, ld, ug, lg), empty, extra)
+            last = (wf, s, t, ud, ld, ug, lg) if layers.homogeneous else None  # the spectral split needs homogeneity
+            result = _finish(layers, eu, el, dom, norm, concrete, last, empty, extra)
             result.symbolic = symbolic
             return result
-        uz, lz = affine([(wg, ug, lg)])
-        udz, ldz = affine([(wf, ud, ld), (s, ug, lg), (t, ug, lg)])
+        uz, lz = _shifted(affine([(wg, ug, lg)]), bg)
+        udz, ldz = _shifted(affine([(wf, ud, ld), (s, ug, lg), (t, ug, lg)]), *db)
         z_lo, z_hi = inf_bound(lz, *dom), sup_bound(uz, *dom)
         d_lo, d_hi = inf_bound(ldz, *dom), sup_bound(udz, *dom)
         if use_norms:

@@ -1,5 +1,9 @@
-"""The linear model the exact MILP solves (docs/theory.md §6): two bias-free ReLU networks on a shared
-input, each ReLU in big-M form with bounds from interval arithmetic tightened by LP."""
+"""The linear model the exact MILP solves (docs/theory.md §6): two ReLU networks on a shared input,
+each ReLU in big-M form with bounds from interval arithmetic tightened by LP.
+
+A linear form is a ``dict`` from variable index to coefficient; the key :data:`CONSTANT` (``-1``, never
+a variable) holds its constant term, which biases bring in. Constraints move the constant into their
+bounds, so the solver sees linear rows only."""
 
 from __future__ import annotations
 
@@ -7,8 +11,26 @@ import numpy as np
 from scipy.optimize import LinearConstraint, linprog
 
 from stronglth.relu import ReLUNetwork
+from stronglth.verification._common import layer_biases
 
-__all__ = ["PairEncoding", "constraint_matrix"]
+__all__ = ["CONSTANT", "PairEncoding", "constraint_matrix", "split_constant"]
+
+CONSTANT = -1
+"""The key of a linear form's constant term (a bias, carried through the layers)."""
+
+
+def split_constant(form: dict[int, float]) -> tuple[dict[int, float], float]:
+    """A form's variable part and its constant term."""
+    return {var: c for var, c in form.items() if var != CONSTANT}, form.get(CONSTANT, 0.0)
+
+
+def _with_bias(forms: list[dict[int, float]], b: np.ndarray | None) -> list[dict[int, float]]:
+    if b is None:
+        return forms
+    for form, value in zip(forms, b, strict=True):
+        if value:
+            form[CONSTANT] = form.get(CONSTANT, 0.0) + float(value)
+    return forms
 
 
 class PairEncoding:
@@ -38,6 +60,7 @@ class PairEncoding:
 
     def _lp_range(self, form: dict[int, float]) -> tuple[float, float]:
         """Min and max of a linear form over the LP relaxation of the constraints so far."""
+        form, constant = split_constant(form)
         n = len(self.lower)
         c = np.zeros(n)
         for var, v in form.items():
@@ -55,7 +78,7 @@ class PairEncoding:
         out = []
         for sign in (1.0, -1.0):
             result = linprog(sign * c, A_ub=a_ub, b_ub=b_ub, bounds=bounds, method="highs")
-            out.append(sign * result.fun if result.status == 0 else sign * -np.inf)
+            out.append(sign * result.fun + constant if result.status == 0 else sign * -np.inf)
         return out[0], out[1]
 
     def _tightened(self, pre_forms: list[dict[int, float]], z_lo: np.ndarray, z_hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -77,7 +100,9 @@ class PairEncoding:
         return len(self.lower) - 1
 
     def add(self, coefficients: dict[int, float], lo: float, hi: float) -> None:
-        self.rows.append((coefficients, lo, hi))
+        """The constraint ``lo <= form <= hi``; a constant term moves into the bounds."""
+        coefficients, constant = split_constant(coefficients)
+        self.rows.append((coefficients, lo - constant, hi - constant))
 
     @staticmethod
     def _compose(w: np.ndarray, forms: list[dict[int, float]]) -> list[dict[int, float]]:
@@ -120,10 +145,12 @@ class PairEncoding:
         """Encode one network on its own; return its outputs as linear forms."""
         forms: list[dict[int, float]] = [{j: 1.0} for j in range(self.d)]
         lo, hi = np.full(self.d, -1.0), np.full(self.d, 1.0)
-        for i, w in enumerate(net.weights):
-            pre = self._compose(w, forms)
+        for i, (w, b) in enumerate(zip(net.weights, layer_biases(net), strict=True)):
+            pre = _with_bias(self._compose(w, forms), b)
             wp, wn = np.maximum(w, 0), np.minimum(w, 0)
             z_lo, z_hi = wp @ lo + wn @ hi, wp @ hi + wn @ lo
+            if b is not None:
+                z_lo, z_hi = z_lo + b, z_hi + b
             if i == net.depth - 1:
                 return pre
             z_lo, z_hi = self._tightened(pre, z_lo, z_hi)
@@ -141,6 +168,7 @@ class PairEncoding:
         diff_hi: np.ndarray | None
         diff_lo = diff_hi = np.zeros(self.d)  # bounds of h_f - h_g (same input)
         shared = True
+        biases = {"f": layer_biases(f), "g": layer_biases(g)}
         for i in range(max(f.depth, g.depth)):
             last = {"f": i == f.depth - 1, "g": i == g.depth - 1}
             shared = (
@@ -149,24 +177,29 @@ class PairEncoding:
                 and not last["g"]
                 and f.weights[i].shape == g.weights[i].shape
                 and np.array_equal(f.weights[i], g.weights[i])
+                and _same_bias(biases["f"][i], biases["g"][i])
             )
             aligned = diff_lo is not None and i < min(f.depth, g.depth) and f.weights[i].shape == g.weights[i].shape
             pre, z_lo, z_hi = {}, {}, {}
             for name, net in (("f", f), ("g", g)):
                 if i >= net.depth:
                     continue
-                w = net.weights[i]
+                w, b = net.weights[i], biases[name][i]
                 source = forms[name] if forms[name] is not None else forms["f"]
                 assert source is not None  # f's forms are always set
-                pre[name] = self._compose(w, source)
+                pre[name] = _with_bias(self._compose(w, source), b)
                 wp, wn = np.maximum(w, 0), np.minimum(w, 0)
                 z_lo[name], z_hi[name] = wp @ lo[name] + wn @ hi[name], wp @ hi[name] + wn @ lo[name]
+                if b is not None:
+                    z_lo[name], z_hi[name] = z_lo[name] + b, z_hi[name] + b
             if aligned:  # interval arithmetic on the difference of pre-activations
                 assert diff_lo is not None and diff_hi is not None  # (part of `aligned`)
                 wf, dw = f.weights[i], f.weights[i] - g.weights[i]
                 fp, fn, dp, dn = np.maximum(wf, 0), np.minimum(wf, 0), np.maximum(dw, 0), np.minimum(dw, 0)
                 dz_lo = fp @ diff_lo + fn @ diff_hi + dp @ lo["g"] + dn @ hi["g"]
                 dz_hi = fp @ diff_hi + fn @ diff_lo + dp @ hi["g"] + dn @ lo["g"]
+                db = _bias_or_zero(biases["f"][i], wf.shape[0]) - _bias_or_zero(biases["g"][i], wf.shape[0])
+                dz_lo, dz_hi = dz_lo + db, dz_hi + db
             if last["f"] or last["g"]:
                 return pre["f"], pre["g"]
             for name in ("f",) if shared else ("f", "g"):
@@ -188,6 +221,14 @@ class PairEncoding:
             else:
                 diff_lo = diff_hi = None
         raise AssertionError("unreachable")
+
+
+def _same_bias(a: np.ndarray | None, b: np.ndarray | None) -> bool:
+    return (a is None and b is None) or (a is not None and b is not None and np.array_equal(a, b))
+
+
+def _bias_or_zero(b: np.ndarray | None, n: int) -> np.ndarray:
+    return np.zeros(n) if b is None else b
 
 
 def constraint_matrix(rows: list[tuple[dict[int, float], float, float]], n: int) -> LinearConstraint | None:

@@ -1,4 +1,5 @@
-"""The exact error for any ``d``: a MILP over polytopes shrinking onto the unit ball (docs/theory.md §6).
+"""The exact error for any ``d``: a MILP over polytopes shrinking onto the unit ball, or over the box
+``[-1, 1]^d`` itself (docs/theory.md §6).
 
 A mixed-integer program (big-M encoding of each ReLU with bounds from interval arithmetic, solved
 by HiGHS through ``scipy.optimize.milp``) over a polytope ``P`` containing the ball. Its optimum
@@ -25,8 +26,8 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 
 from stronglth.errors import TooLargeError
 from stronglth.relu import ReLUNetwork
-from stronglth.verification._common import ExactResult, difference_norm, output_errors
-from stronglth.verification.encoding import PairEncoding, constraint_matrix
+from stronglth.verification._common import ExactResult, difference_norm, is_homogeneous, onto_domain, output_errors
+from stronglth.verification.encoding import PairEncoding, constraint_matrix, split_constant
 
 __all__ = ["exact_error_milp", "MAX_SIGN_CUTS_D", "MAX_ENTRIES"]
 
@@ -74,17 +75,20 @@ def _combined_upper(objective_upper: list[float], norm: str) -> float:
     return float(np.sqrt(np.square(per_output).sum()))
 
 
-def _faithful(result: Any, scale: float, f: ReLUNetwork, g: ReLUNetwork, k: int, d: int, rel_gap: float, lower: float) -> bool:
+def _faithful(
+    result: Any, scale: float, f: ReLUNetwork, g: ReLUNetwork, k: int, d: int, rel_gap: float, lower: float, constant: float = 0.0
+) -> bool:
     """Whether the solver's optimum is the networks' own value at its point: the signed output
     ``+-e_o(x)`` of objective ``k`` at ``x = result.x[:d]`` must equal the objective the solver reports
     there, within half the gap. HiGHS's tolerances are absolute (about 1e-7); for a ticket whose
     error is of that order or below, an "optimal" solve can report a value, and a dual bound, that
-    the networks never reach: such a solve proves nothing."""
+    the networks never reach: such a solve proves nothing. ``constant``: the objective's constant
+    term (biases), which the solver does not see."""
     x = np.asarray(result.x[:d], dtype=np.float64)
     diff = f.forward(x[None, :])[0] - g.forward(x[None, :])[0]
     o, sign = divmod(k, 2)
     true_value = float(diff[o]) * (1.0 if sign == 0 else -1.0)
-    reported = -float(result.fun) * scale
+    reported = -float(result.fun) * scale + constant
     return abs(reported - true_value) <= 0.5 * rel_gap * max(abs(reported), lower) + 1e-12
 
 
@@ -98,9 +102,10 @@ def exact_error_milp(
     start_point: np.ndarray | None = None,
     max_rounds: int = 200,
     seed_points: np.ndarray | None = None,
+    domain: str = "ball",
 ) -> ExactResult:
-    """True bounds on ``sup_B ||f - g||`` by MILP (HiGHS) over polytopes shrinking onto the ball
-    (module docstring), in ``norm``.
+    """True bounds on ``sup ||f - g||`` over ``domain`` by MILP (HiGHS): for the ball over polytopes
+    shrinking onto it (module docstring), for the box over the box, in ``norm``.
 
     Each output ``o`` and sign is one objective, maximised over the current polytope; its dual
     bound is an upper bound of ``+-e_o`` over the ball, and the MILP's optimum, scaled onto the
@@ -114,6 +119,12 @@ def exact_error_milp(
     error, recomputed here in ``norm`` (else at ``e_1``), so it is always attained on the sphere. ``seed_points``:
     directions (e.g. the local maxima of the adversarial search) where tangent cuts are placed
     from the start, so that the polytope already hugs the ball where the maximum is likely to be.
+
+    ``domain="box"``: the encoding's own box ``[-1, 1]^d`` is the domain, no cut is needed and one
+    solve per objective settles it (its optimum is a point of the box; for a bias-free pair scaled
+    onto the box's surface, which only raises its error). For networks with biases (not
+    homogeneous) a maximiser inside the ball is kept as it is, one outside is projected onto the
+    sphere (``x / ||x||``) for the lower bound and cut off by the tangent plane there.
     """
     started = time.perf_counter()
     d = f.dims[0]
@@ -125,9 +136,10 @@ def exact_error_milp(
             f" matrix of about {(3 * units + d) * (2 * units + d):,} entries (limit {MAX_ENTRIES:,}); use the sampled or"
             " adversarial lower bounds, or the certified upper bound, at this size"
         )
-    cuts = list(_initial_cuts(d))
-    extra = [] if seed_points is None else list(np.atleast_2d(seed_points))
-    if start_point is not None:
+    ball, homogeneous = domain == "ball", is_homogeneous(f, g)
+    cuts = list(_initial_cuts(d)) if ball else []
+    extra = [] if seed_points is None or not ball else list(np.atleast_2d(seed_points))
+    if start_point is not None and ball:
         extra.append(np.asarray(start_point, dtype=np.float64))
     for point in extra:
         length = np.linalg.norm(point)
@@ -139,24 +151,28 @@ def exact_error_milp(
     base = constraint_matrix(encoding.rows[len(cuts) :], n)
     integrality = np.array(encoding.integer)
     bounds = Bounds(np.array(encoding.lower), np.array(encoding.upper))
-    # the lower bound is always the error at a point of the sphere: the start point, else e_1
+    # the lower bound is always the error at a point of the domain: the start point, else e_1
     if start_point is not None and np.linalg.norm(start_point) > 0:
-        best_point = np.asarray(start_point, dtype=np.float64) / np.linalg.norm(start_point)
+        point = np.asarray(start_point, dtype=np.float64).reshape(d)
+        best_point = point / np.linalg.norm(point) if ball and homogeneous else onto_domain(point[None], domain, homogeneous)[0]
     else:
         best_point = np.eye(d)[0]
     lower = float(output_errors(f, g, best_point[None, :], norm)[0])
     objectives: list[np.ndarray] = []
+    constants: list[float] = []  # each objective's constant term (biases): the solver maximises c . vars alone
     for form_f, form_g in zip(outputs_f, outputs_g, strict=True):
+        (vars_f, const_f), (vars_g, const_g) = split_constant(form_f), split_constant(form_g)
         c = np.zeros(n)
-        for var, v in form_f.items():
+        for var, v in vars_f.items():
             c[var] += v
-        for var, v in form_g.items():
+        for var, v in vars_g.items():
             c[var] -= v
         objectives += [c, -c]
+        constants += [const_f - const_g, const_g - const_f]
     # Each objective keeps its own upper bound (the polytope only shrinks, so a bound once proved
     # stays valid) and its own lower bound: the best value of that signed output at a point found.
     objective_upper = [np.inf] * len(objectives)
-    objective_lower = [0.0] * len(objectives)  # the origin is in the ball: every signed output reaches 0
+    objective_lower = [0.0] * len(objectives)  # (only steers the refinement) the origin's value, 0 without biases
     combined = n_out > 1 and norm == "l2"
 
     def still_open(k: int) -> bool:
@@ -193,28 +209,28 @@ def exact_error_milp(
             if result.x is None:
                 timed_out = True
                 break
-            if not _faithful(result, scale, f, g, k, d, rel_gap, lower):
+            if not _faithful(result, scale, f, g, k, d, rel_gap, lower, constants[k]):
                 unreliable = True  # the solver's optimum is not the networks' value there: no proof from it
             elif result.status == 0 and result.mip_dual_bound is not None and np.isfinite(result.mip_dual_bound):
-                objective_upper[k] = min(objective_upper[k], -result.mip_dual_bound * scale)  # a bound over this polytope
+                objective_upper[k] = min(objective_upper[k], -result.mip_dual_bound * scale + constants[k])  # over this polytope
             elif result.status == 0 and not integrality.any():  # solved as an LP: its optimum is the bound
-                objective_upper[k] = min(objective_upper[k], -result.fun * scale)
+                objective_upper[k] = min(objective_upper[k], -result.fun * scale + constants[k])
             else:
                 timed_out = True  # no proven bound from this solve (time limit inside HiGHS)
-            x = result.x[:d]
+            x = np.asarray(result.x[:d], dtype=np.float64)
             length = np.linalg.norm(x)
-            if length > 0:
-                on_sphere = x / length
-                diff = f.forward(on_sphere[None, :])[0] - g.forward(on_sphere[None, :])[0]
+            if length > 0 or not homogeneous:
+                on_domain = x / length if ball and homogeneous else onto_domain(x[None, :], domain, homogeneous)[0]
+                diff = f.forward(on_domain[None, :])[0] - g.forward(on_domain[None, :])[0]
                 value = float(difference_norm(diff[None, :], norm)[0])
                 if value > lower:
-                    lower, best_point = value, on_sphere
+                    lower, best_point = value, on_domain
                 for o in range(n_out):
                     objective_lower[2 * o] = max(objective_lower[2 * o], float(diff[o]))
                     objective_lower[2 * o + 1] = max(objective_lower[2 * o + 1], float(-diff[o]))
-                if length > 1 + 1e-9:
-                    cuts.append(on_sphere)  # the tangent plane there cuts this optimum off
-        if timed_out or unreliable:
+                if ball and length > 1 + 1e-9:
+                    cuts.append(x / length)  # the tangent plane there cuts this optimum off
+        if timed_out or unreliable or not ball:  # the box is the encoding's own domain: one round settles it
             break
     upper = _combined_upper(objective_upper, norm)
     if unreliable or upper < lower * (1 - 1e-9) - 1e-12:

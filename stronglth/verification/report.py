@@ -1,19 +1,24 @@
-"""The verification report: the four measures of the sup error, and :func:`verify` / :func:`sup_error`.
+"""The verification report: the four measures of the sup error, errors on data, and :func:`verify` /
+:func:`sup_error`.
 
 sampled <= adversarial <= exact upper <= certified (docs/theory.md §6), each in one norm of the output
-difference, ``norm="l2"`` (the Euclidean norm the certified bound controls; the default) or ``"linf"``:
+difference, ``norm="l2"`` (the Euclidean norm the certified bound controls; the default) or ``"linf"``,
+and each over one domain, ``domain="ball"`` (the unit ``l2`` ball, default) or ``"box"`` (``[-1, 1]^d``):
 
-- sampled: ``n`` points uniform on the sphere (a lower bound; :mod:`~stronglth.verification.sampled`);
-- adversarial: projected gradient ascent on the sphere from the best sampled points (a better
+- sampled: ``n`` seeded points of the domain (a lower bound; :mod:`~stronglth.verification.sampled`);
+- adversarial: projected gradient ascent over the domain from the best sampled points (a better
   lower bound, with the point found; :mod:`~stronglth.verification.adversarial`);
 - exact: endpoints (``d = 1``), enumeration of activation arcs (``d = 2``), or a MILP with true lower
   and upper bounds and a status (small networks, any ``d``); :mod:`~stronglth.verification.exact`;
 - certified: the a-posteriori bound ``E_l`` of docs/theory.md §3, recomputed from the ticket's own
-  kept weights (:mod:`~stronglth.verification.certified`).
+  kept weights (:mod:`~stronglth.verification.certified`); over the box ``sqrt(d) E_l`` (bias-free);
+- on data (``data=X``): the max and mean error on the rows of ``X``, exact on those rows and not a
+  bound over any domain, and with ``labels=`` accuracies and agreement
+  (:mod:`~stronglth.verification.data`).
 
 Networks may be :class:`~stronglth.Ticket` (evaluated through its compacted form), any
-:class:`~stronglth.ReLUNetwork` (targets included), or a torch ``nn.Sequential`` of bias-free
-``Linear`` and ``ReLU``.
+:class:`~stronglth.ReLUNetwork` (targets included), or a torch ``nn.Sequential`` of ``Linear``
+and ``ReLU``.
 """
 
 from __future__ import annotations
@@ -27,9 +32,10 @@ import numpy as np
 from stronglth import _validate
 from stronglth.errors import InvalidInputError, VerificationInconclusive
 from stronglth.ticket import Ticket
-from stronglth.verification._common import check_norm, network_pair
+from stronglth.verification._common import check_domain, check_norm, network_pair
 from stronglth.verification.adversarial import adversarial_error, adversarial_search
-from stronglth.verification.certified import certified_bound, is_own_target
+from stronglth.verification.certified import certified_bound, certified_or_reason, is_own_target
+from stronglth.verification.data import DataErrors, data_errors
 from stronglth.verification.exact import METHODS as EXACT_METHODS
 from stronglth.verification.exact import exact_error
 from stronglth.verification.sampled import sampled_error
@@ -59,18 +65,23 @@ def _at_most(a: float, b: float) -> bool:
 
 @dataclass(frozen=True)
 class VerificationReport:
-    """The measures of the sup error of a network against a target over the unit ball, all in the
-    norm ``norm`` of the output difference (docs/theory.md §6).
+    """The measures of the sup error of a network against a target over ``domain`` (``"ball"``, the
+    unit ``l2`` ball, or ``"box"``, ``[-1, 1]^d``), all in the norm ``norm`` of the output difference
+    (docs/theory.md §6), and optionally the errors on a data set.
 
     - ``sampled``, ``adversarial``: lower bounds, attained at ``sampled_point``, ``adversarial_point``
-      (points of the unit sphere);
+      (points of the domain: of its surface for bias-free networks);
     - ``exact_lower <= sup <= exact_upper``: true bounds from the exact method ``exact_method``
       (``None`` unless requested); ``exact_status`` is ``"exact"``, ``"within_gap"`` or
       ``"inconclusive"``; ``exact`` is ``exact_upper`` when the status settles the sup (not
-      ``"inconclusive"``), else ``None``; ``exact_point`` (on the sphere) attains ``exact_lower``;
+      ``"inconclusive"``), else ``None``; ``exact_point`` (in the domain) attains ``exact_lower``;
     - ``certified``: the a-posteriori upper bound of docs/theory.md §3 on the ``l2`` error (so on the
-      ``linf`` error too), recomputed from the kept weights; ``None`` for networks that are not
-      construction tickets and against any target but the ticket's own.
+      ``linf`` error too) over the domain, recomputed from the kept weights (over the box
+      ``sqrt(d)`` times the ball bound, for bias-free networks); ``None`` for networks that are not
+      construction tickets, against any target but the ticket's own, and for networks with biases
+      whose construction supplies none; ``certified_note`` says what it is, or why there is none;
+    - ``data``: the errors on the rows of a data set (:class:`~stronglth.verification.data.DataErrors`;
+      exact on those rows, not a bound over the domain), ``None`` unless ``verify(..., data=X)``.
     """
 
     norm: str
@@ -84,6 +95,9 @@ class VerificationReport:
     exact_status: str | None
     exact_method: str | None
     certified: float | None
+    domain: str = "ball"
+    certified_note: str | None = None
+    data: DataErrors | None = None
 
     @property
     def exact(self) -> float | None:
@@ -92,7 +106,7 @@ class VerificationReport:
 
     @property
     def lower_bounds(self) -> dict[str, float]:
-        """The lower bounds that exist: each is the error at a point of the sphere."""
+        """The lower bounds that exist: each is the error at a point of the domain."""
         named = {"sampled": self.sampled, "adversarial": self.adversarial, "exact lower": self.exact_lower}
         return {name: value for name, value in named.items() if value is not None}
 
@@ -111,9 +125,11 @@ class VerificationReport:
         return _at_most(self.sampled, self.adversarial) and all(_at_most(a, b) for a in lowers for b in uppers)
 
     def to_dict(self) -> dict[str, Any]:
-        """Every field, ``exact`` and ``nested``, as strict JSON values (no NaN or Infinity: ``None``)."""
-        out = {k: _strict(v) for k, v in asdict(self).items()}
-        return out | {"exact": _strict(self.exact), "nested": self.nested}
+        """Every field, ``exact`` and ``nested``, as strict JSON values (no NaN or Infinity: ``None``);
+        ``data`` as the :meth:`DataErrors.to_dict` object (its ``"domain"`` is ``"data"``) or ``None``."""
+        out = {k: _strict(v) for k, v in asdict(self).items() if k != "data"}
+        data = None if self.data is None else {k: _strict(v) for k, v in self.data.to_dict().items()}
+        return out | {"data": data, "exact": _strict(self.exact), "nested": self.nested}
 
 
 def verify(
@@ -127,13 +143,23 @@ def verify(
     time_limit: float = 60.0,
     rel_gap: float = 0.01,
     method: str = "auto",
+    domain: str = "ball",
+    data: Any = None,
+    labels: Any = None,
 ) -> VerificationReport:
-    """Measure the sup error of ``net`` (a ticket, by default against its own target) over the unit
-    ball in ``norm`` (``"l2"``, default, or ``"linf"``): sampled, adversarial, exact (``exact=True``,
-    by the exact method ``method``, one of :data:`~stronglth.verification.exact.METHODS`; ``"auto"``
-    picks by size and the report names the one used) and certified (for a construction ticket
-    against its own target)."""
-    norm = check_norm(norm)
+    """Measure the sup error of ``net`` (a ticket, by default against its own target) over ``domain``
+    (``"ball"``, the unit ``l2`` ball, default, or ``"box"``, ``[-1, 1]^d``) in ``norm`` (``"l2"``,
+    default, or ``"linf"``): sampled, adversarial, exact (``exact=True``, by the exact method
+    ``method``, one of :data:`~stronglth.verification.exact.METHODS`; ``"auto"`` picks by size and
+    the report names the one used) and certified (for a construction ticket against its own target).
+
+    ``data``: a ``(rows, d)`` array; the report's ``data`` then holds the max and mean error on its
+    rows (exact on the data, not a bound over the domain) and, with ``labels`` (one integer class
+    per row), the accuracy of both networks and the agreement of their predictions
+    (:func:`~stronglth.verification.data.data_errors`)."""
+    norm, domain = check_norm(norm), check_domain(domain)
+    if labels is not None and data is None:
+        raise InvalidInputError("labels= needs data=: the labels are those of the rows of a data set")
     exact = _validate.boolean(exact, "exact")
     if not isinstance(method, str) or method not in EXACT_METHODS:
         raise InvalidInputError(f"unknown exact method {method!r}; choose one of {EXACT_METHODS}")
@@ -144,8 +170,9 @@ def verify(
             raise InvalidInputError("verify needs a target: pass one, or a ticket that carries its target")
         target = net.target
     f, g = network_pair(net, target)
-    sampled, sampled_point = sampled_error(f, g, n=samples, seed=seed, norm=norm)
-    adversarial, adversarial_point, local_maxima = adversarial_search(f, g, n=samples, seed=seed, norm=norm)
+    on_data = None if data is None else data_errors(f, g, data, labels=labels, norm=norm)  # bad data: refused first
+    sampled, sampled_point = sampled_error(f, g, n=samples, seed=seed, norm=norm, domain=domain)
+    adversarial, adversarial_point, local_maxima = adversarial_search(f, g, n=samples, seed=seed, norm=norm, domain=domain)
     result = None
     if exact:
         result = exact_error(
@@ -157,7 +184,12 @@ def verify(
             rel_gap=rel_gap,
             start_point=adversarial_point,
             seed_points=local_maxima,
+            domain=domain,
         )
+    if is_own_target(net, target):
+        certified, certified_note = certified_or_reason(net, domain)
+    else:
+        certified, certified_note = None, "defined for a construction ticket against its own target only"
     return VerificationReport(
         norm=norm,
         sampled=sampled,
@@ -169,19 +201,23 @@ def verify(
         exact_point=None if result is None else result.point,
         exact_status=None if result is None else result.status,
         exact_method=None if result is None else result.method,
-        certified=certified_bound(net) if is_own_target(net, target) else None,
+        certified=certified,
+        domain=domain,
+        certified_note=certified_note,
+        data=on_data,
     )
 
 
 def sup_error(net: Any, target: Any, *, method: str = "sampled", **options: Any) -> float:
-    """One number: the sup error over the unit ball by ``method`` (one of :data:`METHODS`), in
+    """One number: the sup error over ``domain=`` (``"ball"``, the unit ``l2`` ball, default, or
+    ``"box"``, ``[-1, 1]^d``; an option of every method) by ``method`` (one of :data:`METHODS`), in
     ``norm=`` (``"l2"``, default, or ``"linf"``; an option of every method). ``"sampled"`` and
     ``"adversarial"`` are lower bounds; ``"exact"`` (the method ``"auto"`` picks) and each exact method
     by name (``"endpoints"``, ``"circle"``, ``"milp"``, ``"bab"``) return the upper bound and raise
     :class:`~stronglth.errors.VerificationInconclusive` when the bounds do not meet; ``"bounds"``
     returns the differential upper bound (docs/theory.md §10; options ``norm``, ``domain``) whatever
     its gap; ``"certified"`` (an ``l2`` bound, hence also a ``linf`` bound) needs a construction ticket
-    and its own target."""
+    and its own target (over the box: ``sqrt(d)`` times the ball bound, bias-free networks only)."""
     if method == "sampled":
         return sampled_error(net, target, **options)[0]
     if method == "adversarial":
@@ -199,10 +235,15 @@ def sup_error(net: Any, target: Any, *, method: str = "sampled", **options: Any)
         return result.upper
     if method == "certified":
         check_norm(options.pop("norm", "l2"))
+        domain = check_domain(options.pop("domain", "ball"))
         if options:
-            raise InvalidInputError(f"method='certified' takes no options besides norm, got {sorted(options)}")
-        value = certified_bound(net, target)
+            raise InvalidInputError(f"method='certified' takes no options besides norm and domain, got {sorted(options)}")
+        value = certified_bound(net, target, domain=domain)
         if value is None:
-            raise InvalidInputError("the certified bound applies to tickets of the constructions (with their target)")
+            reason = certified_or_reason(net, domain)[1]
+            raise InvalidInputError(
+                f"method='certified': no certified bound ({reason}); it applies to tickets of the constructions"
+                " (with their target)"
+            )
         return value
     raise InvalidInputError(f"unknown method {method!r}; choose one of {METHODS}")

@@ -102,3 +102,24 @@ def test_a_pair_without_hidden_units_is_bracketed_around_its_closed_form():
     truth = float(np.linalg.norm(a - b, 2))
     assert result.lower <= truth * (1 + 1e-12) and truth <= result.upper * (1 + 1e-12)
     assert result.status in ("exact", "within_gap")
+
+
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    d=st.integers(1, 2),
+    norm=st.sampled_from(["l2", "linf"]),
+    domain=st.sampled_from(["ball", "box"]),
+)
+@settings(max_examples=10, deadline=None)
+def test_with_biases_bab_brackets_the_dense_grid_over_the_whole_domain(seed, d, norm, domain):
+    """Networks with biases: the sup may lie inside the domain, so no box is dropped for missing the
+    surface; the bounds bracket the grid oracle's, the lower one is the error at a point of the domain."""
+    from ._oracle import random_pair as oracle_pair
+    from ._oracle import sup_bounds
+
+    f, g = oracle_pair(d, [4, 3], 1, seed, biases=True)
+    grid_lower, grid_upper = sup_bounds(f, g, d, domain, norm=norm)
+    result = branch_and_bound(f, g, norm=norm, domain=domain, rel_gap=0.01, time_limit=30)
+    assert result.lower <= grid_upper and grid_lower <= result.upper * (1 + 1e-12)
+    inside = np.linalg.norm(result.point) <= 1 + 1e-12 if domain == "ball" else np.all(np.abs(result.point) <= 1.0)
+    assert inside and float(output_errors(f, g, result.point[None], norm)[0]) == pytest.approx(result.lower, rel=1e-12)

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from stronglth import ReLUNetwork, construct, random_target
 from stronglth.errors import InvalidInputError
-from stronglth.verification import sup_error, unit_sphere_points
+from stronglth.verification import domain_points, exact_error, sup_error, unit_sphere_points
 from stronglth.verification._common import output_errors
 from stronglth.verification.differential import bound_subdomains, differential_bound, pair_layers
 from stronglth.verification.exact import exact_error_circle
@@ -152,5 +152,73 @@ def test_sup_error_names_the_bound_and_refuses_a_bad_domain():
     assert sup_error(ticket, target, method="bounds") == differential_bound(ticket, target).upper
     with pytest.raises(InvalidInputError, match="domain"):
         differential_bound(ticket, target, domain="sphere")
-    with pytest.raises(InvalidInputError, match="bab"):
-        sup_error(ticket, target, method="milp", domain="box")
+    with pytest.raises(InvalidInputError, match="domain"):
+        sup_error(ticket, target, method="milp", domain="cube")
+    milp = sup_error(ticket, target, method="milp", domain="box")  # the MILP's own box: no cuts needed
+    bab = exact_error(ticket, target, method="bab", domain="box")
+    assert bab.lower <= milp * (1 + 1e-6) and milp <= bab.upper * (1 + 1e-6)
+
+
+# -- networks with biases (issue 15): the pre-activations shift, the bound stays certified ----------
+
+
+def biased_pair(dims, seed, scale):
+    """f and g close (g's weights and biases perturbed from f's), every layer with a bias."""
+    rng = np.random.default_rng(seed)
+    weights = [rng.standard_normal((o, i)) / np.sqrt(i) for i, o in zip(dims[:-1], dims[1:], strict=True)]
+    biases = [0.5 * rng.standard_normal(o) for o in dims[1:]]
+    f = ReLUNetwork(weights, biases)
+    g = ReLUNetwork(
+        [w + scale * rng.standard_normal(w.shape) / np.sqrt(w.shape[1]) for w in weights],
+        [b + scale * rng.standard_normal(b.shape) for b in biases],
+    )
+    return f, g
+
+
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    d=st.integers(1, 4),
+    hidden=st.lists(st.integers(1, 6), min_size=0, max_size=2),
+    n_out=st.integers(1, 3),
+    scale=st.sampled_from([1e-3, 0.1, 1.0]),
+    norm=st.sampled_from(["l2", "linf"]),
+    domain=st.sampled_from(["ball", "box"]),
+)
+@settings(max_examples=30, deadline=None)
+def test_with_biases_the_bound_is_above_every_point_of_the_domain_inside_too(seed, d, hidden, n_out, scale, norm, domain):
+    """Not homogeneous: the sup may be inside, so the points are drawn in the whole domain (and on
+    its surface); the bound is above all, its lower bound is the error at its point, in the domain."""
+    f, g = biased_pair([d, *hidden, n_out], seed, scale)
+    layers = pair_layers(f, g)
+    assert not layers.homogeneous and layers.norms is None and not layers.split
+    result = differential_bound(f, g, norm=norm, domain=domain)
+    x = np.vstack([domain_points(d, 2000, seed=seed, domain=domain, homogeneous=h) for h in (False, True)])
+    assert output_errors(f, g, x, norm).max() <= result.upper * (1 + SLACK)
+    assert (np.linalg.norm(result.point) <= 1 + 1e-12) if domain == "ball" else np.all(np.abs(result.point) <= 1.0)
+    assert result.lower == pytest.approx(float(output_errors(f, g, result.point[None], norm)[0]))
+
+
+@given(seed=st.integers(0, 2**32 - 1), d=st.integers(2, 4), ball=st.booleans(), norm=st.sampled_from(["l2", "linf"]))
+@settings(max_examples=15, deadline=None)
+def test_with_biases_sub_box_bounds_are_above_the_errors_of_the_points_in_them(seed, d, ball, norm):
+    f, g = biased_pair([d, 5, 3, 2], seed, 0.05)
+    layers = pair_layers(f, g)
+    rng = np.random.default_rng(seed)
+    centre = rng.uniform(-1, 1, (6, d))
+    half = rng.choice([0.5, 0.1, 0.01], size=(6, 1))
+    lo, hi = np.clip(centre - half, -1, 1), np.clip(centre + half, -1, 1)
+    result = bound_subdomains(layers, lo, hi, ball=ball, norm=norm)
+    for b in range(len(lo)):
+        x = box_points(lo[b], hi[b], 400, seed + b, ball)
+        if len(x):
+            assert output_errors(f, g, x, norm).max() <= result.upper[b] * (1 + SLACK) + 1e-300
+
+
+def test_a_bias_alone_is_bounded_by_its_size():
+    """f = g + a constant c on the output: the error is |c| everywhere, and the bound finds it."""
+    rng = np.random.default_rng(0)
+    weights = [rng.standard_normal((4, 3)), rng.standard_normal((2, 4))]
+    f = ReLUNetwork(weights, [None, np.array([0.25, -0.5])])
+    g = ReLUNetwork(weights)
+    result = differential_bound(f, g, norm="linf")
+    assert result.lower == pytest.approx(0.5) and 0.5 <= result.upper <= 0.5 * (1 + 1e-12)

@@ -259,3 +259,18 @@ def test_verify_of_a_wide_input_stays_in_bounded_memory():
     finally:
         tracemalloc.stop()
     assert report.nested and peak < 400 * 2**20, f"peak {peak / 2**20:.0f} MiB"
+
+
+@pytest.mark.parametrize("domain", ["ball", "box"])
+def test_with_biases_every_measure_nests_over_the_whole_domain(domain):
+    """Networks with biases (not homogeneous): sampled and adversarial inside the domain, exact by a
+    method that does not assume homogeneity, no certified bound, and the nesting holds."""
+    from ._oracle import random_pair as oracle_pair
+    from ._oracle import sup_bounds
+
+    f, g = oracle_pair(2, [4, 3], 1, 7, biases=True)
+    lower, upper = sup_bounds(f, g, 2, domain)
+    report = verify(f, g, exact=True, samples=3000, domain=domain, time_limit=30)
+    assert report.nested and report.domain == domain and report.certified is None
+    assert report.exact_method in ("milp", "bab")
+    assert report.adversarial <= upper and lower <= report.exact_upper * (1 + 1e-9)

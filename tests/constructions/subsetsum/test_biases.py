@@ -151,3 +151,20 @@ def test_the_audit_recomputes_the_biased_bound_and_refuses_a_smaller_claim():
     )  # fmt: skip
     with pytest.raises(TicketAuditError, match="certified_error"):
         claims_less.audit()
+
+
+@pytest.mark.parametrize("d, widths", [(1, (3, 1)), (2, (2, 1))])
+def test_every_verification_method_handles_a_biased_ticket_and_the_measures_nest(d, widths):
+    """Over the whole ball (biases break homogeneity): sampled <= adversarial <= exact <= certified <= eps,
+    exact by breakpoints (d = 1) or the MILP (d = 2)."""
+    from stronglth import verify
+
+    target = random_target(d, list(widths), seed=11, biases=True)
+    ticket = construct(target, method="subsetsum", eps=0.2, seed=5)
+    report = verify(ticket, exact=True, samples=3000)
+    assert report.exact_status == "exact" or report.exact_lower <= report.exact_upper
+    assert report.sampled <= report.adversarial <= report.exact_upper * (1 + 1e-9) + 1e-12
+    assert report.exact_upper <= report.certified * (1 + 1e-9) <= 0.2 * (1 + 1e-9)
+    if d == 1:
+        x = np.linspace(-1.0, 1.0, 20001)[:, None]  # a dense grid: never above the exact sup
+        assert np.abs(ticket.forward(x) - target.forward(x)).max() <= report.exact_upper * (1 + 1e-12)
