@@ -82,14 +82,14 @@ CONSTRUCTIONS: dict[str, Construction] = {
         "malach",
         {"block_sizes": "theorem", "rule": "best", "on_failure": "best_effort", "progress": False},
         "Malach et al. 2020",
-        "poly(1/eps): block ~ (1/eps) log(1/eps)",
+        "poly(1/eps): ~1/eps per block, ~1/eps^2 where |w| reaches 1 (§4.4)",
         _malach_apriori("best"),
     ),
     "malach-matching": Construction(
         "malach",
         {"block_sizes": "theorem", "rule": "matching", "on_failure": "best_effort", "progress": False},
         "Malach et al. 2020",
-        "poly(1/eps): block ~ (1/eps) log(1/eps)",
+        "poly(1/eps): ~1/eps^2 per block (p_match ~ eta^2, §4.3)",
         _malach_apriori("matching"),
     ),
     "subsetsum": Construction(
@@ -148,9 +148,10 @@ TARGETS = ((2, (4, 1)), (2, (3, 3, 1)), (1, (2,)))
 
 def grid(full: bool = False) -> list[ComparisonCell]:
     """Default: every construction, the targets of :data:`TARGETS`, ``eps = 0.4 / 2^j`` for
-    ``j = 0..6`` (0.4 down to 0.00625), seeds 0-2. Full: down to 0.4 / 2^8, seeds 0-4."""
+    ``j = 0..11`` (0.4 down to about 2e-4; Malach's cells stop being run where their plan passes
+    ``max_values``), seeds 0-2. Full: down to ``0.4 / 2^13`` (about 5e-5), seeds 0-4."""
     seeds = range(5) if full else range(3)
-    epss = tuple(0.4 * 2.0**-j for j in range(9 if full else 7))
+    epss = tuple(0.4 * 2.0**-j for j in range(14 if full else 12))
     return [
         ComparisonCell(construction=name, eps=eps, seed=s, d=d, widths=widths)
         for d, widths in TARGETS
