@@ -27,10 +27,7 @@ import numpy as np
 
 from stronglth import bounds
 from stronglth._io import write_csv, write_text
-from stronglth.constructions import construct
 from stronglth.constructions.subsetsum.auto import auto_start
-from stronglth.constructions.subsetsum.solver import MAX_K
-from stronglth.errors import TicketNotFound
 from stronglth.experiments._common import (
     check_target_fields,
     fmt,
@@ -43,7 +40,7 @@ from stronglth.experiments._common import (
     save_figure,
     target_label,
 )
-from stronglth.experiments.toolkit import threshold_search
+from stronglth.experiments.toolkit import smallest_block_size, threshold_search
 from stronglth.sweep import Experiment, Row, SweepConfig
 
 NAME = "width-vs-eps"
@@ -97,71 +94,35 @@ def grid(full: bool = False) -> list[WidthVsEpsCell]:
     ]
 
 
-def _succeeds(target, config: WidthVsEpsCell, k: int, seed: int) -> bool:
-    ks = [k] * target.depth
-    try:
-        if config.method == "subsetsum":
-            construct(target, method="subsetsum", eps=config.eps, delta=config.delta, seed=seed, block_sizes=ks, progress=False)
-        else:
-            rule = config.method.split("-", 1)[1]
-            construct(
-                target, method="malach", eps=config.eps, delta=config.delta, seed=seed, block_sizes=ks, rule=rule, progress=False
-            )
-    except TicketNotFound:
-        return False
-    return True
-
-
 search = threshold_search
 """The threshold search, now public as :func:`stronglth.experiments.toolkit.threshold_search`."""
 
 
 def cell(config: WidthVsEpsCell) -> dict:
+    """The smallest block size that works for at least ``1 - delta`` of the seeds
+    (:func:`stronglth.experiments.toolkit.smallest_block_size`, with this experiment's start and cap)."""
     target = make_target(config.d, config.widths, config.family, config.target_seed)
     dims = target.dims
     etas = bounds.per_weight_tolerance(dims, config.eps)
-    eta_min = min(etas)
-    allowed = math.floor(config.delta * config.seeds + 1e-9)  # success rate >= 1 - delta
     theorem = None
     if config.method == "subsetsum":
         starts = auto_start(dims, etas, config.delta)
-        start, cap = max(starts), 2 * MAX_K  # the solver uses at most MAX_K candidates per side
     else:
         starts = None
         theorem = bounds.theorem_block_sizes(dims, config.eps, config.delta, rule=config.method.split("-", 1)[1])
-        start, cap = max(1, max(theorem) // 4), 8 * max(theorem)
-    outcomes: dict[tuple[int, int], bool] = {}
-
-    def count(k: int, early: bool) -> int:
-        ok = failed = 0
-        for seed in range(config.seeds):
-            if (k, seed) not in outcomes:
-                outcomes[k, seed] = _succeeds(target, config, k, seed)
-            if outcomes[k, seed]:
-                ok += 1
-            else:
-                failed += 1
-            if early and (failed > allowed or ok >= config.seeds - allowed):
-                break
-        return ok
-
-    def passes(k: int) -> bool:
-        return count(k, early=True) >= config.seeds - allowed
-
-    k, k_fail = search(passes, start, cap, config.rtol)
-    successes = count(k, early=False) if k is not None else None
+    found = smallest_block_size(target, config.method, eps=config.eps, delta=config.delta, seeds=config.seeds, rtol=config.rtol)
     return {
-        "k": k,
-        "k_fail": k_fail,
-        "successes": successes,
-        "allowed_failures": allowed,
-        "theorem_k": None if theorem is None else max(theorem),
+        "k": found.k,
+        "k_fail": found.k_fail,
+        "successes": found.successes,
+        "allowed_failures": found.allowed_failures,
+        "theorem_k": found.theorem_k,
         "theorem_block_sizes": None if theorem is None else list(theorem),
         "auto_start": None if starts is None else list(starts),
         "eta": list(etas),
-        "eta_min": eta_min,
+        "eta_min": min(etas),
         "n_events": bounds.event_count(dims),
-        "constructions": len(outcomes),
+        "constructions": found.constructions,
     }
 
 
