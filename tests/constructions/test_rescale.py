@@ -9,7 +9,7 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from stronglth import InvalidInputError, TargetNetwork, Ticket, construct, plan, random_target
+from stronglth import InvalidInputError, TargetNetwork, Ticket, TicketAuditError, construct, plan, random_target
 
 
 def sphere_and_ball(d: int, n: int, seed: int) -> np.ndarray:
@@ -71,3 +71,23 @@ def test_rescale_needs_eps_and_plans_the_scaled_construction():
         construct(F, method="subsetsum", eps=0.1, seed=0, rescale="yes")
     scaled, c = F.scale_to_assumptions()
     assert plan(F, "subsetsum", eps=0.1, seed=0, rescale=True) == plan(scaled, "subsetsum", eps=0.1 / c, seed=0)
+
+
+def test_a_rescaled_depth_l_plus_1_ticket_is_audited_against_F_over_c():
+    F = TargetNetwork([np.array([[1.6, -2.7], [0.1, 0.2]]), np.array([[1.5, -0.5]])])  # outside the assumptions
+    ticket = construct(F, method="burkholz", eps=0.1, seed=5, rescale=True)
+    ticket.audit()
+    claims_less = Ticket(
+        ticket.network, ticket.entries, target=F, certified_error=1e-12, meta=ticket.meta, output_scale=ticket.output_scale
+    )
+    with pytest.raises(TicketAuditError, match="smaller than the bound recomputed"):
+        claims_less.audit()
+    x = sphere_and_ball(2, 1000, 3)
+    assert float(np.linalg.norm(ticket.forward(x) - F.forward(x), axis=1).max()) <= ticket.certified_error <= 0.1
+
+
+@pytest.mark.parametrize("method", ["malach", "orseau", "burkholz"])
+def test_constructions_of_bias_free_targets_refuse_biases_rather_than_drop_them(method):
+    F = TargetNetwork([np.array([[1.0]])], [np.array([-1.0])])
+    with pytest.raises(InvalidInputError, match="target has biases.*subsetsum"):
+        construct(F, method=method, eps=0.1, seed=1)

@@ -120,7 +120,10 @@ def _resolve(
         raise InvalidInputError(f"target must be a TargetNetwork, got {type(target).__name__}")
     target.check()
     if getattr(target, "has_biases", False):
-        raise InvalidInputError("method 'burkholz' builds targets without biases (docs/theory.md §14.6)")
+        raise InvalidInputError(
+            "target has biases: method 'burkholz' builds bias-free targets (docs/theory.md §14.6); method='subsetsum'"
+            " builds biases from G's own (docs/theory.md §15)"
+        )
     eps = _validate.positive_float(eps, "eps")
     delta = _validate.probability(delta, "delta")
     seed = _validate.seed(seed)
@@ -156,6 +159,10 @@ def _eta(target: TargetNetwork, r: _Resolved, i: int, later: dict[int, int]) -> 
 def _start(target: TargetNetwork, r: _Resolved, i: int, copies: int, eta: float) -> int:
     """Where ``"auto"`` starts for layer ``i``: ``ceil(1.25 log2(N_i / (delta eta_i)))`` (empirical)."""
     events = (2 if i == 1 else 1) * target.dims[i] * copies * target.dims[i - 1]
+    if not eta > 0 or not math.isfinite(events / (r.delta * eta)):
+        raise InvalidInputError(
+            f"eps = {r.eps:g} gives layer {i} a per-weight tolerance of {eta:g}, below float64's resolution; use a larger eps"
+        )
     return max(1, math.ceil(AUTO_CONSTANT * math.log2(events / (r.delta * eta))))
 
 
@@ -178,8 +185,8 @@ def _search(target: TargetNetwork, r: _Resolved, i: int, copies: int, eta: float
             return found, tried
     if r.on_failure == "raise":
         raise TicketNotFound(
-            f"block_sizes='auto': no block size up to {AUTO_MAX_BLOCK} makes every event of layer {i} succeed for seed"
-            f" {r.seed}; at block size {k}: {_not_found(found)}"
+            f"block_sizes='auto': no block size tried ({min(tried)}..{max(tried)}; the search stops at {AUTO_MAX_BLOCK})"
+            f" makes every event of layer {i} succeed for seed {r.seed}; at block size {k}: {_not_found(found)}"
         )
     return attempt(k, stop=False), tried
 

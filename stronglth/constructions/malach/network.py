@@ -109,6 +109,11 @@ def _resolve(
     if not isinstance(target, TargetNetwork):
         raise InvalidInputError(f"target must be a TargetNetwork, got {type(target).__name__}")
     target.check()
+    if target.has_biases:
+        raise InvalidInputError(
+            "target has biases: method 'malach' builds bias-free targets (docs/theory.md §2-4); method='subsetsum'"
+            " builds biases from G's own (docs/theory.md §15)"
+        )
     eps = _validate.positive_float(eps, "eps")
     delta = _validate.probability(delta, "delta")
     seed = _validate.seed(seed)

@@ -77,6 +77,11 @@ def _resolve(target: Any, *, eps: Any, delta: Any, seed: Any, block_sizes: Any, 
     if not isinstance(target, TargetNetwork):
         raise InvalidInputError(f"target must be a TargetNetwork, got {type(target).__name__}")
     target.check()
+    if target.has_biases:
+        raise InvalidInputError(
+            "target has biases: method 'orseau' builds bias-free targets (docs/theory.md §13); method='subsetsum'"
+            " builds biases from G's own (docs/theory.md §15)"
+        )
     eps = _validate.positive_float(eps, "eps")
     delta = _validate.probability(delta, "delta")
     seed = _validate.seed(seed)

@@ -109,3 +109,8 @@ def test_same_inputs_same_ticket():
     a = construct(target, method="burkholz", eps=0.3, seed=4)
     b = construct(target, method="burkholz", eps=0.3, seed=4)
     assert a.meta == b.meta and all(np.array_equal(x.vals, y.vals) for x, y in zip(a.entries, b.entries, strict=True))
+
+
+def test_an_eps_below_float64_resolution_is_refused_with_a_package_error():
+    with pytest.raises(InvalidInputError, match="below float64's resolution"):
+        construct(random_target(2, [3, 2], seed=1), method="burkholz", eps=1e-300, seed=1)
