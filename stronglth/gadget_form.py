@@ -50,9 +50,12 @@ def _output_scale(ticket: Any) -> float:
 
 def reference_target(ticket: Any, *, allow_biases: bool = False) -> Any:
     """The target whose layers the ticket's layer pairs approximate: ``ticket.target`` when the output
-    scale is 1, else ``F'`` of ``ticket.target.scale_to_assumptions()`` when that gives the ticket's
-    output scale exactly (``None`` otherwise, for tickets without target, and, unless ``allow_biases``,
-    for tickets that keep a bias or whose target has biases)."""
+    scale is 1; for an output scale ``c``, ``F'`` of ``ticket.target.scale_to_assumptions()`` when that
+    gives ``c`` exactly (the ticket of ``construct(F, rescale=True)``), else ``F`` with its last layer
+    (and last bias) divided by ``c``: either computes ``F / c`` exactly, so the bound against it, times
+    ``c``, bounds ``||c T(x) - F(x)||`` (the second is valid for any ticket, if loose). ``None`` for
+    tickets without target and, unless ``allow_biases``, for tickets that keep a bias or whose target
+    has biases."""
     target = getattr(ticket, "target", None)
     if target is None:
         return None
@@ -62,7 +65,15 @@ def reference_target(ticket: Any, *, allow_biases: bool = False) -> Any:
     if scale == 1.0:
         return target
     scaled, factor = target.scale_to_assumptions()
-    return scaled if factor == scale else None
+    if factor == scale:
+        return scaled
+    weights = [*target.weights[:-1], target.weights[-1] / scale]
+    if not target.has_biases:
+        return type(target)(weights)
+    biases = [b if given else None for b, given in zip(target.biases, target.bias_layers, strict=True)]
+    if biases[-1] is not None:
+        biases[-1] = biases[-1] / scale
+    return type(target)(weights, biases)
 
 
 def _layer_gadget(first: Any, second: Any, w: np.ndarray, constants: set[int]) -> tuple[np.ndarray, np.ndarray] | None:
