@@ -19,7 +19,6 @@ since ``||c T(x) - F(x)|| = c ||T(x) - F'(x)||``.
 
 from __future__ import annotations
 
-from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -229,14 +228,8 @@ def _other_forms(ticket: Any) -> float | None:
         return bound
     from stronglth.constructions.burkholz.certified import recomputed_certified_error as depth_l_plus_1
 
-    scale = _output_scale(ticket)
-    if scale == 1.0:
-        return depth_l_plus_1(ticket)
-    reference = reference_target(ticket)  # a rescaled ticket: the bound against F / c, times c (§12)
+    reference = reference_target(ticket)  # F, or F / c for a ticket with an output scale c (§12)
     if reference is None:
         return None
-    unscaled = SimpleNamespace(
-        network=ticket.network, target=reference, kept=ticket.kept, bias_nnz=getattr(ticket, "bias_nnz", 0), output_scale=1.0
-    )
-    bound = depth_l_plus_1(unscaled)
-    return None if bound is None else bound * scale
+    bound = depth_l_plus_1(ticket, reference)
+    return None if bound is None else bound * _output_scale(ticket)

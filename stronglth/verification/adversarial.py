@@ -14,6 +14,7 @@ The ``n`` sampled points that choose the starts are drawn and evaluated block by
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -157,17 +158,26 @@ def _redraw(
     return x
 
 
-def _ascend(f: ReLUNetwork, g: ReLUNetwork, x: np.ndarray, value: np.ndarray, steps: int, norm: str) -> None:
-    """Projected gradient ascent of the rows of ``x`` (errors ``value``), in place."""
+def _on_sphere(x: np.ndarray, grad: np.ndarray, step: np.ndarray) -> np.ndarray:
+    """A step along the gradient's tangent to the sphere at ``x``, normalised back onto the sphere."""
+    tangent = grad - np.sum(grad * x, axis=1, keepdims=True) * x
+    length = np.linalg.norm(tangent, axis=1, keepdims=True)
+    length[length == 0] = 1.0
+    trial = x + step[:, None] * tangent / length
+    trial /= np.linalg.norm(trial, axis=1, keepdims=True)
+    return trial
+
+
+def _ascend(
+    f: ReLUNetwork, g: ReLUNetwork, x: np.ndarray, value: np.ndarray, steps: int, norm: str, move: Callable[..., np.ndarray]
+) -> None:
+    """Gradient ascent of the rows of ``x`` (errors ``value``), in place: ``move(x, grad, step)``
+    proposes each row's next point; a better one is kept and its step grows, a worse one halves it."""
     step = np.full(x.shape[0], 0.05)
     for _ in range(steps):
         cotangent = _ascent_direction(f.forward(x) - g.forward(x), norm)
         grad = input_vjp(f, x, cotangent) - input_vjp(g, x, cotangent)
-        tangent = grad - np.sum(grad * x, axis=1, keepdims=True) * x
-        length = np.linalg.norm(tangent, axis=1, keepdims=True)
-        length[length == 0] = 1.0
-        trial = x + step[:, None] * tangent / length
-        trial /= np.linalg.norm(trial, axis=1, keepdims=True)
+        trial = move(x, grad, step)
         trial_value = output_errors(f, g, trial, norm)
         better = trial_value > value
         x[better], value[better] = trial[better], trial_value[better]
@@ -176,24 +186,15 @@ def _ascend(f: ReLUNetwork, g: ReLUNetwork, x: np.ndarray, value: np.ndarray, st
             break
 
 
-def _ascend_projected(
-    f: ReLUNetwork, g: ReLUNetwork, x: np.ndarray, value: np.ndarray, steps: int, norm: str, domain: str, homogeneous: bool
-) -> None:
-    """Projected gradient ascent of the rows of ``x`` (errors ``value``) over ``domain``, in place: a
-    step along the normalised gradient, then :func:`onto_domain`; step sizes adapt as in :func:`_ascend`."""
-    step = np.full(x.shape[0], 0.05)
-    for _ in range(steps):
-        cotangent = _ascent_direction(f.forward(x) - g.forward(x), norm)
-        grad = input_vjp(f, x, cotangent) - input_vjp(g, x, cotangent)
+def _projected(domain: str, homogeneous: bool) -> Callable[..., np.ndarray]:
+    """A step along the normalised gradient, then :func:`onto_domain`."""
+
+    def move(x: np.ndarray, grad: np.ndarray, step: np.ndarray) -> np.ndarray:
         length = np.linalg.norm(grad, axis=1, keepdims=True)
         length[length == 0] = 1.0
-        trial = onto_domain(x + step[:, None] * grad / length, domain, homogeneous)
-        trial_value = output_errors(f, g, trial, norm)
-        better = trial_value > value
-        x[better], value[better] = trial[better], trial_value[better]
-        step = np.where(better, np.minimum(step * 1.5, 0.5), step * 0.5)
-        if np.all(step < 1e-12):
-            break
+        return onto_domain(x + step[:, None] * grad / length, domain, homogeneous)
+
+    return move
 
 
 def _ascend_on(
@@ -201,12 +202,10 @@ def _ascend_on(
 ) -> None:
     """The ascent of the domain, in blocks of the memory budget, in place."""
     chunk = batch_rows(f, g)
+    move = _on_sphere if domain == "ball" and homogeneous else _projected(domain, homogeneous)
     for begin in range(0, len(x), chunk):
         block, block_value = x[begin : begin + chunk], value[begin : begin + chunk]  # views: updated in place
-        if domain == "ball" and homogeneous:
-            _ascend(f, g, block, block_value, steps, norm)
-        else:
-            _ascend_projected(f, g, block, block_value, steps, norm, domain, homogeneous)
+        _ascend(f, g, block, block_value, steps, norm, move)
 
 
 def adversarial_search(

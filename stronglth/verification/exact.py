@@ -267,6 +267,10 @@ def exact_error(
     domain = check_domain(domain)
     if method == "bounds":
         return differential_bound(net, target, norm=norm, domain=domain, rel_gap=rel_gap)
+    pair = None
+    if method == "auto":
+        pair = _exact_pair(net, target)
+        method = auto_method(*pair)
     if method == "bab":
         return branch_and_bound(
             net,
@@ -278,21 +282,8 @@ def exact_error(
             seed_points=seed_points,
             start_point=start_point,
         )
-    f, g = _exact_pair(net, target)
+    f, g = pair if pair is not None else _exact_pair(net, target)
     d = f.dims[0]
-    if method == "auto":
-        method = auto_method(f, g)
-        if method == "bab":
-            return branch_and_bound(
-                net,
-                target,
-                norm=norm,
-                domain=domain,
-                rel_gap=rel_gap,
-                time_limit=time_limit,
-                seed_points=seed_points,
-                start_point=start_point,
-            )
     if method == "endpoints" and d == 1:
         return exact_error_1d(f, g, norm)  # [-1, 1] is both the ball and the box
     if method == "circle" and d == 2:

@@ -11,8 +11,18 @@ one helper that builds package objects.
 from __future__ import annotations
 
 import numpy as np
+from hypothesis import strategies as st
 
 from stronglth import ReLUNetwork
+
+SMALL_PAIRS = dict(
+    d=st.integers(1, 2),
+    widths=st.lists(st.integers(1, 5), min_size=1, max_size=2),
+    n_out=st.integers(1, 2),
+    seed=st.integers(0, 2**32),
+    norm=st.sampled_from(["l2", "linf"]),
+)
+"""``@given(**SMALL_PAIRS)``: the arguments of a small :func:`random_pair` and a norm, for the grid oracle."""
 
 
 def random_pair(d: int, widths: list[int], n_out: int, seed: int, *, biases: bool = False) -> tuple[ReLUNetwork, ReLUNetwork]:

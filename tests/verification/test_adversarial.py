@@ -13,7 +13,7 @@ from stronglth.verification import adversarial_error, adversarial_search, sample
 from stronglth.verification._common import onto_domain
 from stronglth.verification.adversarial import ascend_from
 
-from ._oracle import errors, random_pair, sup_bounds
+from ._oracle import SMALL_PAIRS, errors, random_pair, sup_bounds
 
 
 def split_layer_pair(d_plus: np.ndarray, d_minus: np.ndarray, w: np.ndarray):
@@ -31,13 +31,7 @@ def box_closed_form(d_plus: np.ndarray, d_minus: np.ndarray) -> float:
     return float(max(up.max(), down.max()))
 
 
-@given(
-    d=st.integers(1, 2),
-    widths=st.lists(st.integers(1, 5), min_size=1, max_size=2),
-    n_out=st.integers(1, 2),
-    seed=st.integers(0, 2**32),
-    norm=st.sampled_from(["l2", "linf"]),
-)
+@given(**SMALL_PAIRS)
 @settings(max_examples=12)
 def test_adversarial_on_the_box_is_a_lower_bound_of_the_grid_oracle(d, widths, n_out, seed, norm):
     f, g = random_pair(d, widths, n_out, seed)

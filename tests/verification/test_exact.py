@@ -15,17 +15,11 @@ from stronglth import InvalidInputError, ReLUNetwork, construct
 from stronglth.verification import exact_error, sup_error, verify
 from stronglth.verification.exact import exact_error_circle, exact_error_milp
 
-from ._oracle import random_pair, sup_bounds
+from ._oracle import SMALL_PAIRS, random_pair, sup_bounds
 from .test_adversarial import box_closed_form, split_layer_pair
 
 
-@given(
-    d=st.integers(1, 2),
-    widths=st.lists(st.integers(1, 5), min_size=1, max_size=2),
-    n_out=st.integers(1, 2),
-    seed=st.integers(0, 2**32),
-    norm=st.sampled_from(["l2", "linf"]),
-)
+@given(**SMALL_PAIRS)
 @settings(max_examples=12)
 def test_enumeration_on_the_box_matches_the_grid_oracle(d, widths, n_out, seed, norm):
     """The grid covers the whole box (interior too): the enumeration of the boundary alone is at

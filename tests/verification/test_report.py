@@ -192,14 +192,14 @@ def test_points_in_blocks_are_the_one_shot_draw_bit_for_bit(d, n, rows):
 def old_adversarial_search(f, g, *, n, starts, steps, seed, norm="l2"):
     """adversarial_search as it was, with every point in memory at once: the reference."""
     from stronglth.verification._common import output_errors
-    from stronglth.verification.adversarial import _ascend
+    from stronglth.verification.adversarial import _ascend, _on_sphere
 
     points = one_shot_sphere_points(f.d, n, seed)
     errors = output_errors(f, g, points, norm)
     best = float(errors.max())
     order = np.argsort(errors)[::-1][: max(1, starts)]
     x, value = points[order], errors[order]
-    _ascend(f, g, x, value, steps, norm)
+    _ascend(f, g, x, value, steps, norm, _on_sphere)
     i = int(np.argmax(value))
     return (float(value[i]), x[i], x) if value[i] >= best else (best, points[int(np.argmax(errors))], x)
 

@@ -12,7 +12,7 @@ from stronglth import InvalidInputError
 from stronglth.verification import domain_points, sampled_error, unit_sphere_points
 from stronglth.verification.sampled import POINT_KINDS, _draw, draw_blocks, point_kind
 
-from ._oracle import random_pair, sup_bounds
+from ._oracle import SMALL_PAIRS, random_pair, sup_bounds
 
 
 @pytest.mark.parametrize("kind", POINT_KINDS)
@@ -62,13 +62,7 @@ def test_a_bad_domain_is_refused():
         domain_points(2, 10, seed=0, domain="cube")
 
 
-@given(
-    d=st.integers(1, 2),
-    widths=st.lists(st.integers(1, 5), min_size=1, max_size=2),
-    n_out=st.integers(1, 2),
-    seed=st.integers(0, 2**32),
-    norm=st.sampled_from(["l2", "linf"]),
-)
+@given(**SMALL_PAIRS)
 @settings(max_examples=12)
 def test_sampled_on_the_box_never_exceeds_the_grid_oracle(d, widths, n_out, seed, norm):
     """A lower bound: the error at points of the box, at most the sup the dense grid bounds; and the

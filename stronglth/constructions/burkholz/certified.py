@@ -99,16 +99,20 @@ def copy_layer_errors(
     return v, sums - np.repeat(weights, copies, axis=0)
 
 
-def recomputed_certified_error(ticket: Any) -> float | None:
+def recomputed_certified_error(ticket: Any, reference: Any = None) -> float | None:
     """The bound of the module docstring recomputed from a ticket's kept weights and its target, for a
     ticket laid out as this construction lays G out (``l + 1`` matrices, ``M_1`` of ``n_0 k_1`` rows,
     row counts multiples of the target's widths); ``None`` for any other ticket. This is the hook for
-    :meth:`Ticket.audit <stronglth.Ticket.audit>` (docs/theory.md §14.4)."""
-    target = getattr(ticket, "target", None)
+    :meth:`Ticket.audit <stronglth.Ticket.audit>` (docs/theory.md §14.4). ``reference``: the network the
+    ticket's layers approximate, in place of ``ticket.target`` (for a rescaled ticket, ``F / c`` of
+    :func:`stronglth.gadget_form.reference_target`; the caller multiplies by the output scale);
+    without it, a ticket with an output scale has no bound here."""
+    target = getattr(ticket, "target", None) if reference is None else reference
     if target is None or ticket.network.depth != target.depth + 1 or getattr(target, "has_biases", False):
         return None
-    if getattr(ticket, "bias_nnz", 0) or float(getattr(ticket, "output_scale", 1.0)) != 1.0:
-        return None  # biases and output scales are outside this construction (docs/theory.md §14.6)
+    scaled = reference is None and float(getattr(ticket, "output_scale", 1.0)) != 1.0
+    if getattr(ticket, "bias_nnz", 0) or scaled:
+        return None  # biases are outside this construction (docs/theory.md §14.6); the scale is the caller's
     dims, shapes = target.dims, ticket.network.shapes
     depth = target.depth
     ks = [shapes[i][1] // dims[i - 1] for i in range(1, depth + 1)]  # k_1 .. k_l: M_{i+1} has n_{i-1} k_i columns

@@ -32,7 +32,7 @@ from stronglth.constructions.burkholz.certified import (
 from stronglth.constructions.burkholz.copies import OBJECTIVES, solve_copy_layer
 from stronglth.constructions.burkholz.first import solve_first_layer
 from stronglth.constructions.planning import DEFAULT_MAX_VALUES, ConstructionPlan, bind_options, check_max_values, check_plan
-from stronglth.constructions.subsetsum.auto import AUTO_CONSTANT
+from stronglth.constructions.subsetsum.auto import AUTO_CONSTANT, AUTO_MAX_BLOCK, local_search
 from stronglth.constructions.subsetsum.solver import MAX_K
 from stronglth.errors import InvalidInputError, TicketNotFound
 from stronglth.gadget_form import recomputed_certified_error as gadget_bound
@@ -40,11 +40,9 @@ from stronglth.random_network import RandomNetwork
 from stronglth.target import TargetNetwork
 from stronglth.ticket import Ticket
 
-__all__ = ["construct_burkholz", "plan_burkholz", "AUTO_MAX_BLOCK", "RATE", "ON_FAILURE"]
+__all__ = ["construct_burkholz", "plan_burkholz", "RATE", "ON_FAILURE"]
 
 ON_FAILURE = ("raise", "best_effort")
-AUTO_MAX_BLOCK = 96
-"""``block_sizes="auto"`` gives up above this block size (at most 40 candidates are solved per block or side)."""
 RATE = 4e7
 """Values read or subset sums enumerated per second (the subset-sum construction's measured rate)."""
 
@@ -167,22 +165,17 @@ def _start(target: TargetNetwork, r: _Resolved, i: int, copies: int, eta: float)
 
 
 def _search(target: TargetNetwork, r: _Resolved, i: int, copies: int, eta: float, start: int) -> tuple[_Layer, list[int]]:
-    """Local search as the subset-sum construction's: down from ``start`` while ``k - 1`` succeeds, else up."""
+    """The subset-sum construction's local search from ``start``
+    (:func:`~stronglth.constructions.subsetsum.auto.local_search`)."""
     tried: list[int] = []
 
     def attempt(k: int, stop: bool = True) -> _Layer:
         tried.append(k)
         return _solve(target, i, k, copies, eta, r, stop)
 
-    k, found = start, attempt(start)
-    if not found.failures:
-        while k > 1 and not (lower := attempt(k - 1)).failures:
-            k, found = k - 1, lower
+    k, found, success = local_search(attempt, start, lambda layer: not layer.failures)
+    if success:
         return found, tried
-    while k < AUTO_MAX_BLOCK:
-        k += 1
-        if not (found := attempt(k)).failures:
-            return found, tried
     if r.on_failure == "raise":
         raise TicketNotFound(
             f"block_sizes='auto': no block size tried ({min(tried)}..{max(tried)}; the search stops at {AUTO_MAX_BLOCK})"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from stronglth import bounds
 from stronglth.constructions.subsetsum.layer import SubsetSumLayer
@@ -13,7 +13,9 @@ from stronglth.errors import TicketNotFound
 from stronglth.random_network import RandomNetwork
 from stronglth.target import TargetNetwork
 
-__all__ = ["AUTO_CONSTANT", "AUTO_MAX_BLOCK", "auto_start", "search_layer", "not_found"]
+T = TypeVar("T")
+
+__all__ = ["AUTO_CONSTANT", "AUTO_MAX_BLOCK", "auto_start", "local_search", "search_layer", "not_found"]
 
 AUTO_CONSTANT = 1.25
 """``C`` of the starting point ``ceil(C log2(N_ev / (delta eta_i)))`` of ``block_sizes="auto"``.
@@ -43,11 +45,34 @@ def auto_start(
     return tuple(max(1, math.ceil(AUTO_CONSTANT * math.log2(n_events / (delta * eta)))) for eta in etas)
 
 
+def local_search(attempt: Callable[[int], T], start: int, succeeds: Callable[[T], bool]) -> tuple[int, T, bool]:
+    """The local search of ``block_sizes="auto"`` (docs/theory.md §5): ``attempt(start)``; if it
+    succeeds, down while ``k - 1`` succeeds, else up until ``k`` succeeds or ``k = AUTO_MAX_BLOCK``.
+    Returns ``(k, attempt(k), found)``: with ``found``, ``k`` succeeds and ``k - 1`` does not (or
+    ``k = 1``); without, the last attempt failed. Shared by the subset-sum layers, their bias blocks
+    (§15) and Burkholz's layers (§14)."""
+    k = start
+    result = attempt(k)
+    if succeeds(result):
+        while k > 1:
+            lower = attempt(k - 1)
+            if not succeeds(lower):
+                break
+            k, result = k - 1, lower
+        return k, result, True
+    while k < AUTO_MAX_BLOCK:
+        k += 1
+        result = attempt(k)
+        if succeeds(result):
+            return k, result, True
+    return k, result, False
+
+
 def search_layer(
     target: TargetNetwork, seed: int, i: int, k_start: int, solve_layer: Callable[..., Any], on_failure: str
 ) -> tuple[SubsetSumLayer, list[int]]:
-    """Local search from ``k_start``: down while ``k - 1`` succeeds, else up until ``k`` succeeds.
-    The result ``k`` succeeds for this G and ``k - 1`` does not (or ``k = 1``)."""
+    """Local search from ``k_start`` (:func:`local_search`): the result ``k`` succeeds for this G and
+    ``k - 1`` does not (or ``k = 1``)."""
     tried: list[int] = []
 
     def attempt(k: int) -> SubsetSumLayer:
@@ -55,20 +80,9 @@ def search_layer(
         network = RandomNetwork.for_target(target, [k] * target.depth, seed=seed)  # layer i depends on k_i only
         return solve_layer(network, i, k, stop_on_failure=True)
 
-    k = k_start
-    found = attempt(k)
-    if found.failed_events == 0:
-        while k > 1:
-            lower = attempt(k - 1)
-            if lower.failed_events:
-                break
-            k, found = k - 1, lower
+    k, found, success = local_search(attempt, k_start, lambda layer: layer.failed_events == 0)
+    if success:
         return found, tried
-    while k < AUTO_MAX_BLOCK:
-        k += 1
-        found = attempt(k)
-        if found.failed_events == 0:
-            return found, tried
     if on_failure == "raise":
         raise TicketNotFound(
             f"block_sizes='auto': no block size up to {AUTO_MAX_BLOCK} makes every event of layer {i} succeed for seed {seed}"

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from stronglth import bounds
-from stronglth.constructions.subsetsum.auto import AUTO_CONSTANT, AUTO_MAX_BLOCK
+from stronglth.constructions.subsetsum.auto import AUTO_CONSTANT, local_search
 from stronglth.constructions.subsetsum.layer import LayerOptions
 from stronglth.random_network import RandomNetwork
 from stronglth.target import TargetNetwork
@@ -139,8 +139,8 @@ def search_bias_block(
     target: TargetNetwork, seed: int, i: int, k: int, kb_start: int, options: LayerOptions, *, explicit: bool
 ) -> tuple[BiasBlock, list[int]]:
     """The bias block of layer ``i`` for weight blocks of ``k`` units: with ``explicit``, ``kb = kb_start``;
-    otherwise the local search of ``block_sizes="auto"`` (docs/theory.md §5): down from ``kb_start``
-    while ``kb - 1`` succeeds, else up until ``kb`` succeeds (at most ``AUTO_MAX_BLOCK``). Only layer
+    otherwise the local search of ``block_sizes="auto"``
+    (:func:`~stronglth.constructions.subsetsum.auto.local_search`) from ``kb_start``. Only layer
     ``i``'s block sizes enter its values, so the other layers' sizes do not matter here."""
     bias = target.biases[i - 1]
     tried: list[int] = []
@@ -151,20 +151,9 @@ def search_bias_block(
         kbs = [kb if j == i else 0 for j in range(1, target.depth + 1)]
         return solve_bias_block(biased_network(target, ks, kbs, seed=seed), i, k, kb, bias, options)
 
-    kb = kb_start
-    found = attempt(kb)
     if explicit:
-        return found, tried
-    if found.failed.size == 0:
-        while kb > 1:
-            lower = attempt(kb - 1)
-            if lower.failed.size:
-                break
-            kb, found = kb - 1, lower
-        return found, tried
-    while kb < AUTO_MAX_BLOCK and found.failed.size:
-        kb += 1
-        found = attempt(kb)
+        return attempt(kb_start), tried
+    _, found, _ = local_search(attempt, kb_start, lambda block: block.failed.size == 0)
     return found, tried
 
 
