@@ -11,17 +11,27 @@ constants); the ratios found / a-priori (largest hidden width, weights); and for
 weights, depth and seconds, with the ratios burkholz / subsetsum (weights, widest layer, seconds).
 
     python -m benchmarks.burkholz_construct
+
+With ``--leaky`` it measures the leaky ReLU case instead (docs/theory.md §14.6): the same target with
+``negative_slope`` ``a`` in 0 (the baseline, measured in the same run), 0.1, 0.5, at eps 0.4 and 0.1;
+per row the block sizes found, G's widths and weights, the certified error, the sampled l2 error
+(20,000 points, a lower bound), the a-priori block sizes for that ``a`` and the ratios against
+``a = 0`` (weights, certified); record ``burkholz_construct_leaky``.
+
+    python -m benchmarks.burkholz_construct --leaky
 """
 
 from __future__ import annotations
 
 import os
+import sys
 import time
 
 from benchmarks._record import peak_memory_bytes, write_record
 
 D, WIDTHS, SEED, DELTA = 8, (8, 4), 0, 0.05
 EPSILONS = (0.4, 0.2, 0.1, 0.05)
+LEAKY_SLOPES, LEAKY_EPSILONS = (0.0, 0.1, 0.5), (0.4, 0.1)
 
 
 def _timed(build):
@@ -95,5 +105,49 @@ def main() -> dict:
     return record
 
 
+def leaky() -> dict:
+    """The leaky rows (module docstring), ``a = 0`` first: the baseline of every ratio."""
+    from stronglth import bounds, random_target
+    from stronglth.constructions import construct
+    from stronglth.verification import sampled_error
+
+    rows, baseline = [], {}
+    for eps in LEAKY_EPSILONS:
+        for a in LEAKY_SLOPES:
+            target = random_target(D, list(WIDTHS), seed=SEED, negative_slope=a)
+            ticket, seconds = _timed(lambda t=target, e=eps: construct(t, method="burkholz", eps=e, delta=DELTA, seed=SEED))
+            theorem = bounds.burkholz_theorem_block_sizes(target.dims, eps, DELTA, negative_slope=a)
+            sampled, _ = sampled_error(ticket, target, n=20_000, seed=0)
+            row = {
+                "negative_slope": a,
+                "eps": eps,
+                "block_sizes": ticket.meta["block_sizes"],
+                "dims": list(ticket.network.dims),
+                "parameters": ticket.network.parameter_count,
+                "nnz": ticket.nnz,
+                "certified_l2": ticket.certified_error,
+                "sampled_l2_lower_bound": sampled,
+                "seconds": seconds,
+                "a_priori_block_sizes": list(theorem),
+                "a_priori_parameters": bounds.burkholz_parameter_count(target.dims, theorem),
+            }
+            base = baseline.setdefault(eps, row)
+            row["parameters_over_relu"] = row["parameters"] / base["parameters"]
+            row["certified_over_relu"] = row["certified_l2"] / base["certified_l2"]
+            rows.append(row)
+            print(
+                f"eps {eps}, a {a}: k {row['block_sizes']} G {row['dims']} ({row['parameters']:,} weights, nnz {row['nnz']}),"
+                f" certified {row['certified_l2']:.3g}, sampled {sampled:.3g}, {seconds:.2f} s;"
+                f" a priori k {row['a_priori_block_sizes']}"
+                f" ({row['a_priori_parameters']:,} weights); against a = 0: weights x{row['parameters_over_relu']:.3f},"
+                f" certified x{row['certified_over_relu']:.3f}"
+            )
+    record = {"target": {"d": D, "widths": list(WIDTHS), "seed": SEED}, "delta": DELTA, "rows": rows}
+    record["load_average"] = list(os.getloadavg())
+    record["peak_memory"] = peak_memory_bytes()
+    print("record:", write_record("burkholz_construct_leaky", record), "load average", record["load_average"])
+    return record
+
+
 if __name__ == "__main__":
-    main()
+    leaky() if "--leaky" in sys.argv[1:] else main()

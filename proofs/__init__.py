@@ -36,6 +36,8 @@ LEMMA_MODULES = (
     "proofs.burkholz_coverage",  # §14
     "proofs.burkholz_copies",  # §14
     "proofs.burkholz_budget",  # §14
+    "proofs.burkholz_leaky",  # §14.6
+    "proofs.burkholz_leaky_budget",  # §14.6
     "proofs.bias_recursion",  # §15
 )
 """The lemma modules, in the order of the ledger (the order of docs/theory.md §2-4)."""

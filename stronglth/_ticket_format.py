@@ -1,6 +1,6 @@
-"""The rules of the ticket file formats "stronglth-ticket/1" and "stronglth-ticket/2" (the README's
-"Ticket files"): meta fields, keys, dtypes and shapes; the writer's contents and the bounded reader's
-checks (docs/theory.md §7, §12). :mod:`stronglth._npz` opens the archive; this module says what it must hold.
+"""The rules of the ticket file formats "stronglth-ticket/1", "/2" and "/3" (the README's "Ticket
+files"): meta fields, keys, dtypes and shapes; the writer's contents and the bounded reader's checks
+(docs/theory.md §7, §12, §14.6). :mod:`stronglth._npz` opens the archive; this module says what it must hold.
 
 A ticket without kept biases, without output scale, whose G is generator "pcg64-seedseq-v1" of depth
 ``2l`` and whose target (if any) has no bias is written as format /1, byte for byte as before format
@@ -8,7 +8,11 @@ A ticket without kept biases, without output scale, whose G is generator "pcg64-
 Anything else is format /2: meta adds ``distributions`` and ``biases`` (G's specs, one per matrix),
 generator "pcg64-seedseq-v2" and, when it is not 1, ``output_scale``; arrays add ``bias_rows_t`` and
 ``bias_vals_t`` for each ``t`` where G has a bias line, and ``target_bias_i`` for each target layer
-with a bias. Readers accept both.
+with a bias.
+A ticket whose G or target has a leaky ReLU (``negative_slope`` ``a != 0``, docs/theory.md §14.6) is
+format /3: format /2 plus two 0-d float64 arrays, ``negative_slope`` (G's slope) and, when the ticket
+stores a target, ``target_negative_slope`` (the target's), each ``0 <= a < 1``. A ticket with both
+slopes 0 is never written as /3, so /1 and /2 files are the bytes they always were. Readers accept all three.
 """
 
 from __future__ import annotations
@@ -22,21 +26,26 @@ from typing import Any
 
 import numpy as np
 
+from stronglth import _validate
 from stronglth._npz import MAX_META_CHARS, MAX_META_DEPTH, NpzReader, json_depth, parse_json
 from stronglth.errors import InvalidInputError, TooLargeError
 from stronglth.random_network import GENERATOR, GENERATOR_V2, MAX_MATRICES, RandomNetwork
 
-__all__ = ["TICKET_FORMAT", "TICKET_FORMAT_V2", "TICKET_FORMATS", "META_REQUIRED", "META_REQUIRED_V2", "META_RESERVED"]
+__all__ = ["TICKET_FORMAT", "TICKET_FORMAT_V2", "TICKET_FORMAT_V3", "TICKET_FORMATS", "META_REQUIRED", "META_REQUIRED_V2"]
+__all__ += ["META_RESERVED", "SLOPE_KEYS"]
 __all__ += ["meta_field_problem", "check_ticket_meta", "disorder", "TicketFile", "read_ticket_file", "file_contents"]
 
 TICKET_FORMAT = "stronglth-ticket/1"
 TICKET_FORMAT_V2 = "stronglth-ticket/2"
-TICKET_FORMATS = (TICKET_FORMAT, TICKET_FORMAT_V2)
+TICKET_FORMAT_V3 = "stronglth-ticket/3"
+TICKET_FORMATS = (TICKET_FORMAT, TICKET_FORMAT_V2, TICKET_FORMAT_V3)
 META_REQUIRED = ("format", "generator", "seed", "shapes", "method", "eps", "delta", "certified_error")
 """The fields a reader needs; ``version`` (the writer's package version) and everything else are
 provenance, kept in ``ticket.meta`` but not required (a ticket written by another tool loads)."""
 META_REQUIRED_V2 = META_REQUIRED + ("distributions", "biases")
-"""Format /2 needs G's specs too (``output_scale`` is optional: 1 when absent)."""
+"""Formats /2 and /3 need G's specs too (``output_scale`` is optional: 1 when absent)."""
+SLOPE_KEYS = ("negative_slope", "target_negative_slope")
+"""Format /3's arrays: G's slope, and the stored target's (only when the ticket stores a target)."""
 _V2_ONLY = ("distributions", "biases", "output_scale")
 META_RESERVED = frozenset(META_REQUIRED) - {"method", "eps", "delta"} | {"target_depth", "version", *_V2_ONLY}
 """Fields the writer sets from the ticket itself, so not to be given in ``Ticket(meta=...)``."""
@@ -125,12 +134,13 @@ def file_contents(
     version: str,
 ) -> dict[str, np.ndarray]:
     """The arrays of a ticket file, ``meta`` first, in the order ``numpy.savez`` writes them (so the
-    same ticket gives the same bytes): format /1 when the module docstring says so, else /2."""
+    same ticket gives the same bytes): format /1 or /3 when the module docstring says so, else /2."""
     kept_biases = any(len(b) for b in bias_entries)
+    v3 = network.negative_slope != 0.0 or (target is not None and target.negative_slope != 0.0)
     v2 = not network.is_v1 or network.depth % 2 == 1 or kept_biases or output_scale != 1.0
-    v2 = v2 or (target is not None and target.has_biases)
+    v2 = v2 or (target is not None and target.has_biases) or v3
     meta: dict[str, Any] = {
-        "format": TICKET_FORMAT_V2 if v2 else TICKET_FORMAT,
+        "format": TICKET_FORMAT_V3 if v3 else TICKET_FORMAT_V2 if v2 else TICKET_FORMAT,
         "generator": GENERATOR_V2 if v2 else GENERATOR,
         "seed": network.seed,
         "shapes": [list(s) for s in network.shapes],
@@ -163,6 +173,10 @@ def file_contents(
         for i, (bias, given) in enumerate(zip(target.biases, target.bias_layers, strict=True), start=1):
             if given:
                 arrays[f"target_bias_{i}"] = bias
+    if v3:
+        arrays["negative_slope"] = np.array(network.negative_slope, dtype=_VALUE)
+        if target is not None:
+            arrays["target_negative_slope"] = np.array(target.negative_slope, dtype=_VALUE)
     return arrays
 
 
@@ -183,15 +197,16 @@ def _check_meta(z: NpzReader) -> dict[str, Any]:
     if not isinstance(meta, dict):
         raise z.fail(f"'meta' is not a JSON object, got {type(meta).__name__}")
     if "format" in meta and meta["format"] not in TICKET_FORMATS:
-        raise z.fail(f"unknown format {_short(meta['format'])}; this version reads {TICKET_FORMAT!r} and {TICKET_FORMAT_V2!r}")
-    v2 = meta.get("format") == TICKET_FORMAT_V2
+        readable = ", ".join(map(repr, TICKET_FORMATS))
+        raise z.fail(f"unknown format {_short(meta['format'])}; this version reads {readable}")
+    v2 = meta.get("format") in (TICKET_FORMAT_V2, TICKET_FORMAT_V3)
     if missing := [k for k in (META_REQUIRED_V2 if v2 else META_REQUIRED) if k not in meta]:
         raise z.fail(f"meta lacks {', '.join(missing)}")
     generator = GENERATOR_V2 if v2 else GENERATOR
     if meta["generator"] != generator:
         raise z.fail(f"unknown generator {_short(meta['generator'])}; format {meta['format']!r} uses {generator!r}")
     if not v2 and (extra := [k for k in _V2_ONLY if k in meta]):
-        raise z.fail(f"meta field {extra[0]} belongs to format {TICKET_FORMAT_V2!r}, not {TICKET_FORMAT!r}")
+        raise z.fail(f"meta field {extra[0]} belongs to format {TICKET_FORMAT_V2!r} (and /3), not {TICKET_FORMAT!r}")
     seed = meta["seed"]
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise z.fail(f"meta field seed must be a non-negative integer, got {_short(seed)} ({type(seed).__name__})")
@@ -222,11 +237,13 @@ class TicketFile:
     certified_error: Any
     output_scale: float
     meta: dict[str, Any]
+    target_negative_slope: float = 0.0
 
 
 def _network(z: NpzReader, meta: dict[str, Any]) -> RandomNetwork:
-    """G from meta: shapes and seed; in format /1 of depth ``2l``, in /2 of any depth and with its specs."""
-    v2 = meta["format"] == TICKET_FORMAT_V2
+    """G from meta: shapes and seed; in format /1 of depth ``2l``, in /2 and /3 of any depth and with its
+    specs (its ``negative_slope``: :func:`_slopes`)."""
+    v2 = meta["format"] in (TICKET_FORMAT_V2, TICKET_FORMAT_V3)
     try:
         network = RandomNetwork(meta["shapes"], seed=meta["seed"])
     except InvalidInputError as exc:
@@ -249,20 +266,49 @@ def _keys(z: NpzReader, required: set[str], optional: set[str]) -> None:
             raise z.fail(f"{problem} keys {', '.join(names[:10])}{more}")
 
 
+def _slopes(z: NpzReader, meta: dict[str, Any], target_depth: int) -> dict[str, float]:
+    """Format /3's slopes: ``negative_slope`` (G's) and, when a target is stored, ``target_negative_slope``,
+    each a 0-d float64 ``0 <= a < 1`` (docs/theory.md §14.6); in /1 and /2 neither may be present (the ReLU)."""
+    present = [k for k in SLOPE_KEYS if k in z.members]
+    if meta["format"] != TICKET_FORMAT_V3:
+        if present:
+            raise z.fail(f"{present[0]} belongs to format {TICKET_FORMAT_V3!r}, not {meta['format']!r}")
+        return {}
+    wanted = {"negative_slope"} | ({"target_negative_slope"} if target_depth else set())
+    _keys(z, wanted, z.members.keys() - set(SLOPE_KEYS))
+    slopes = {}
+    for key in present:
+        _expect(z, key, _VALUE, 0)
+        try:
+            slopes[key] = _validate.negative_slope(float(z.read(key)[()]), key)
+        except InvalidInputError as exc:
+            raise z.fail(f"{exc} (docs/theory.md §14.6)") from None
+    return slopes
+
+
 def read_ticket_file(path: Path) -> TicketFile:
     """Read and check a ticket file, bounded as :mod:`stronglth._npz` says: everything but the values
     (the audit's business) and the entries' ranges (the ticket constructor's)."""
     with NpzReader(path) as z:
         meta = _check_meta(z)
-        v2 = meta["format"] == TICKET_FORMAT_V2
+        v2 = meta["format"] in (TICKET_FORMAT_V2, TICKET_FORMAT_V3)
         network = _network(z, meta)
         depth, target_depth = network.depth, meta.get("target_depth", 0)
         if isinstance(target_depth, bool) or not isinstance(target_depth, int) or not 0 <= target_depth <= MAX_MATRICES // 2:
             raise z.fail(f"bad target_depth {_short(target_depth)}: the number of target layers, 0 (none) to {MAX_MATRICES // 2}")
+        slopes = _slopes(z, meta, target_depth)
+        if slopes.get("negative_slope", 0.0) != 0.0:  # G's activation (its values do not depend on it)
+            network = RandomNetwork(
+                network.shapes,
+                seed=network.seed,
+                distributions=network.distributions,
+                biases=network.biases,
+                negative_slope=slopes["negative_slope"],
+            )
         biased = [t for t in range(1, depth + 1) if network.biases[t - 1] is not None]
         required = {"meta"} | {f"{kind}_{t}" for t in range(1, depth + 1) for kind in ("rows", "cols", "vals")}
         required |= {f"{kind}_{t}" for t in biased for kind in ("bias_rows", "bias_vals")}
-        required |= {f"target_{i}" for i in range(1, target_depth + 1)}
+        required |= {f"target_{i}" for i in range(1, target_depth + 1)} | slopes.keys()
         _keys(z, required, {f"target_bias_{i}" for i in range(1, target_depth + 1)} if v2 else set())
         for t, (n_rows, n_cols) in enumerate(network.shapes, start=1):
             lengths = [
@@ -316,4 +362,5 @@ def read_ticket_file(path: Path) -> TicketFile:
         ]
     own = {k: v for k, v in meta.items() if k not in META_RESERVED}
     scale = float(meta.get("output_scale", 1.0))
-    return TicketFile(network, entries, bias_entries, targets, target_biases, meta["certified_error"], scale, own)
+    target_slope = slopes.get("target_negative_slope", 0.0)
+    return TicketFile(network, entries, bias_entries, targets, target_biases, meta["certified_error"], scale, own, target_slope)

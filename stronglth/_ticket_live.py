@@ -4,8 +4,9 @@ A hidden unit is live when it is a *source* reached from the input, i.e. some pa
 reaches it from the input or from a unit with a kept bias (a unit with a kept bias is a source even
 with no kept incoming weight: its pre-activation is its bias), and some path of kept weights leads
 from it to the output. Any other unit contributes nothing: one that no path reaches and that has no
-kept bias, and none upstream, has pre-activation 0 and output ``s(0) = 0``; one with no path onwards
-is unread. Everything here costs time and memory in the number of kept entries, never in G's widths.
+kept bias, and none upstream, has pre-activation 0 and output ``s(0) = 0`` (the leaky ReLU too:
+``s_a(0) = 0``, docs/theory.md §14.6); one with no path onwards is unread. Everything here costs time
+and memory in the number of kept entries, never in G's widths.
 """
 
 from __future__ import annotations

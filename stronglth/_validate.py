@@ -72,6 +72,18 @@ def positive_float(value: Any, name: str) -> float:
     return value
 
 
+def negative_slope(value: Any, name: str = "negative_slope") -> float:
+    """The slope ``a`` of a leaky ReLU ``s_a(t) = max(t, a t)``: a real number with ``0 <= a < 1``
+    (``0`` is the ReLU; ``a >= 1`` would make the activation linear or non-monotone, and every bound of
+    docs/theory.md §14.6 uses that ``s_a`` is 1-Lipschitz and positively homogeneous)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise InvalidInputError(f"{name} must be a number with 0 <= {name} < 1 (0: ReLU), got {value!r}")
+    value = float(value)
+    if not (0.0 <= value < 1.0):
+        raise InvalidInputError(f"{name} must satisfy 0 <= {name} < 1 (0: ReLU; leaky ReLU max(t, a t)), got {value!r}")
+    return value + 0.0  # -0.0 -> 0.0
+
+
 def non_negative_float(value: Any, name: str) -> float:
     """A finite real number ``>= 0``."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):

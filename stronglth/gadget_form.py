@@ -10,7 +10,11 @@ matrices ``(A_i, B_i)`` of :func:`gadget_matrices`: the inputs of the certified 
 that :meth:`Ticket.audit <stronglth.Ticket.audit>` can recompute the bound a file claims.
 
 The gadget identity is one of bias-free networks: a ticket that keeps a bias entry, or whose target
-has biases, is not of this form (``None`` everywhere; docs/theory.md §12). A ticket with an output
+has biases, is not of this form (``None`` everywhere; docs/theory.md §12). It is also one of ReLU
+networks (``s(u x) = u s(x)`` and ``s(-x)`` vanishing on the later layers' inputs ``y >= 0``): a ticket
+whose G or target has a leaky ReLU (a non-zero ``negative_slope``, docs/theory.md §14.6) is not of
+this form either, nor of the form with biases; its certified bound, if any, is the one of
+Burkholz's layout (:func:`recomputed_certified_error` falls through to it). A ticket with an output
 scale ``c != 1`` approximates ``F`` as ``c`` times a ticket of ``F' = F / c``: its gadget is read
 against the layers of ``F'`` from :meth:`~stronglth.TargetNetwork.scale_to_assumptions` (which must
 give the same ``c``, else ``None``), and its certified bound is ``c`` times the bound against ``F'``,
@@ -47,6 +51,12 @@ def _output_scale(ticket: Any) -> float:
     return float(getattr(ticket, "output_scale", 1.0))
 
 
+def _is_leaky(ticket: Any) -> bool:
+    """Whether G or the target has a leaky hidden activation (the gadget identity is the ReLU's)."""
+    network, target = getattr(ticket, "network", None), getattr(ticket, "target", None)
+    return any(float(getattr(net, "negative_slope", 0.0)) != 0.0 for net in (network, target))
+
+
 def reference_target(ticket: Any, *, allow_biases: bool = False) -> Any:
     """The target whose layers the ticket's layer pairs approximate: ``ticket.target`` when the output
     scale is 1; for an output scale ``c``, ``F'`` of ``ticket.target.scale_to_assumptions()`` when that
@@ -54,7 +64,7 @@ def reference_target(ticket: Any, *, allow_biases: bool = False) -> Any:
     (and last bias) divided by ``c``: either computes ``F / c`` exactly, so the bound against it, times
     ``c``, bounds ``||c T(x) - F(x)||`` (the second is valid for any ticket, if loose). ``None`` for
     tickets without target and, unless ``allow_biases``, for tickets that keep a bias or whose target
-    has biases."""
+    has biases. The reference keeps the target's hidden activation (its ``negative_slope``)."""
     target = getattr(ticket, "target", None)
     if target is None:
         return None
@@ -67,12 +77,13 @@ def reference_target(ticket: Any, *, allow_biases: bool = False) -> Any:
     if factor == scale:
         return scaled
     weights = [*target.weights[:-1], target.weights[-1] / scale]
+    slope = float(getattr(target, "negative_slope", 0.0))
     if not target.has_biases:
-        return type(target)(weights)
+        return type(target)(weights, negative_slope=slope)
     biases = [b if given else None for b, given in zip(target.biases, target.bias_layers, strict=True)]
     if biases[-1] is not None:
         biases[-1] = biases[-1] / scale
-    return type(target)(weights, biases)
+    return type(target)(weights, biases, negative_slope=slope)
 
 
 def _layer_gadget(first: Any, second: Any, w: np.ndarray, constants: set[int]) -> tuple[np.ndarray, np.ndarray] | None:
@@ -101,8 +112,8 @@ def biased_gadget(ticket: Any) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]
     §15): units of ``M_{2i-1}`` keep either one input weight (the gadget) or only their bias ``c_h``
     (a constant ``s(c_h)``); layer ``2i`` then computes ``A_i s(y) + B_i s(-y) + b'_i`` with
     ``b'_i[o] = sum_h v_oh s(c_h)`` over the constant units plus ``M_{2i}``'s own kept bias. ``None``
-    for any other ticket (no target, depth not ``2l``, other shapes)."""
-    if not _is_ticket(ticket) or (reference := reference_target(ticket, allow_biases=True)) is None:
+    for any other ticket (no target, depth not ``2l``, other shapes, a leaky G or target)."""
+    if not _is_ticket(ticket) or _is_leaky(ticket) or (reference := reference_target(ticket, allow_biases=True)) is None:
         return None
     if ticket.network.depth != 2 * reference.depth or not hasattr(ticket, "kept_biases"):
         return None
@@ -149,9 +160,12 @@ def gadget_matrices(ticket: Any) -> list[tuple[np.ndarray, np.ndarray]] | None:
     ``B[o, j] = sum v_oh |u_h|`` over those with ``u_h < 0``, so that layer pair ``2i-1, 2i`` of the
     ticket computes ``A_i s(y) + B_i s(-y)`` exactly. ``None`` for tickets not of that shape (no
     target, depth not ``2l``, or a first-layer unit reading more than one coordinate; kept biases, a
-    target with biases, or an output scale other than ``scale_to_assumptions``'s: see the module).
+    target with biases, an output scale other than ``scale_to_assumptions``'s, or a leaky ReLU in G
+    or the target: see the module).
     """
-    if not _is_ticket(ticket) or (reference := reference_target(ticket)) is None or ticket.network.depth != 2 * reference.depth:
+    if not _is_ticket(ticket) or _is_leaky(ticket) or (reference := reference_target(ticket)) is None:
+        return None
+    if ticket.network.depth != 2 * reference.depth:
         return None
     out = []
     for i, w in enumerate(reference.weights, start=1):
@@ -171,6 +185,7 @@ def gadget_network(ticket: Any) -> tuple[ReLUNetwork, ReLUNetwork] | None:
     verifier uses this form: it is small, and layer by layer the two networks are close. With an
     output scale ``c``, the ticket's network carries it (``ReLUNetwork(..., output_scale=c)``) and the
     target's is ``F`` itself, so the pair still computes exactly what the ticket and the target do.
+    ``None`` where :func:`gadget_matrices` is (a leaky G or target among them).
     """
     matrices = gadget_matrices(ticket)
     if matrices is None:
@@ -191,7 +206,8 @@ def recomputed_certified_error(ticket: Ticket | Any) -> float | None:
     ``c_1 = ||[D+, D-]||_2`` and ``c_i = ||D+||_2`` for ``i >= 2`` (post-ReLU inputs are ``>= 0``);
     then ``E_i = s_i E_{i-1} + c_i (R_{i-1} + E_{i-1})``, all against the reference target (the target,
     or ``F'`` for a ticket with an output scale ``c``, whose bound is then ``c E_l``). ``None`` for
-    tickets not of that shape.
+    tickets not of that shape. A ticket with a leaky ReLU (G's or the target's) is not: its bound is
+    Burkholz's when G's slope is the target's (:func:`_other_forms`), else ``None``.
     """
     errors = weight_errors(ticket)
     if errors is None:

@@ -134,6 +134,10 @@ class RandomNetwork:
         biases: ``None`` (no bias anywhere) or one entry per matrix: ``None`` (no bias after ``M_t``) or
             the spec string of the distribution of its bias vector (``rows_t`` entries, one per output
             unit of ``M_t``, from the bias line :func:`bias_bit_generator`).
+        negative_slope: G's hidden activation ``s_a(t) = max(t, a t)``, ``0 <= a < 1`` (keyword-only;
+            ``0``, the ReLU, by default; a leaky G is what ``method="burkholz"`` builds for a leaky
+            target, docs/theory.md §14.6). It does not change a single value of G: the generator
+            string describes the values, the ticket file records the activation.
 
     Holds only the spec: memory does not depend on the number of weights. ``generator`` is
     ``"pcg64-seedseq-v1"`` when every matrix is ``"uniform"`` and there is no bias (today's G, bit for
@@ -144,6 +148,7 @@ class RandomNetwork:
     seed: int
     distributions: tuple[str, ...]
     biases: tuple[str | None, ...]
+    negative_slope: float
 
     def __init__(
         self,
@@ -152,6 +157,7 @@ class RandomNetwork:
         seed: int,
         distributions: Sequence[str] | None = None,
         biases: Sequence[str | None] | None = None,
+        negative_slope: float = 0.0,
     ):
         if isinstance(shapes, (str, bytes)) or not isinstance(shapes, (Sequence, np.ndarray)):
             raise InvalidInputError(f"shapes must be a sequence of (rows, cols) pairs, got {_short(shapes)}")
@@ -179,6 +185,7 @@ class RandomNetwork:
         object.__setattr__(self, "seed", _validate.seed(seed))
         object.__setattr__(self, "distributions", per_matrix(distributions, len(parsed), "distributions", optional=False))
         object.__setattr__(self, "biases", per_matrix(biases, len(parsed), "biases", optional=True))
+        object.__setattr__(self, "negative_slope", _validate.negative_slope(negative_slope))
 
     @classmethod
     def for_target(
@@ -189,10 +196,11 @@ class RandomNetwork:
         seed: int,
         distributions: Sequence[str] | None = None,
         biases: Sequence[str | None] | None = None,
+        negative_slope: float = 0.0,
     ) -> RandomNetwork:
         """G of depth ``2l`` for a target of depth ``l`` with shared blocks of ``k_i`` units per input
         coordinate: ``M_{2i-1}`` is ``(n_{i-1} k_i, n_{i-1})`` and ``M_{2i}`` is ``(n_i, n_{i-1} k_i)``
-        (docs/theory.md §3); ``distributions`` and ``biases`` as in the constructor."""
+        (docs/theory.md §3); ``distributions``, ``biases`` and ``negative_slope`` as in the constructor."""
         dims = target.dims
         if isinstance(block_sizes, (int, np.integer)) or not isinstance(block_sizes, (Sequence, np.ndarray)):
             raise InvalidInputError(f"block_sizes must be a sequence of {len(dims) - 1} positive integers, got {block_sizes!r}")
@@ -203,7 +211,7 @@ class RandomNetwork:
             k = _validate.positive_int(k, f"block size of layer {i}")
             m = dims[i - 1] * k
             shapes += [(m, dims[i - 1]), (dims[i], m)]
-        return cls(shapes, seed=seed, distributions=distributions, biases=biases)
+        return cls(shapes, seed=seed, distributions=distributions, biases=biases, negative_slope=negative_slope)
 
     # -- spec ---------------------------------------------------------------------------------
     @property
@@ -382,4 +390,6 @@ class RandomNetwork:
             spec += f", distributions={list(self.distributions)}"
         if self.has_biases:
             spec += f", biases={list(self.biases)}"
+        if self.negative_slope != 0.0:
+            spec += f", negative_slope={self.negative_slope!r}"
         return f"RandomNetwork(dims={self.dims}, seed={self.seed}, parameters={self.parameter_count:.3g}{spec})"

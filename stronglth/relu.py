@@ -1,5 +1,5 @@
 """Dense ReLU networks with optional biases: ``f(x) = c (W_l s(... s(W_1 x + b_1) ...) + b_l)``
-(docs/theory.md §1, §12).
+(docs/theory.md §1, §12), ``s`` the ReLU or a leaky ReLU ``s_a(t) = max(t, a t)`` (§14.6).
 
 :class:`ReLUNetwork` is the common currency of the package: targets are ReLU networks with
 assumption checks on top (:class:`stronglth.TargetNetwork`), and a ticket's ``compact()`` is one.
@@ -17,15 +17,13 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
-from stronglth import _validate
-from stronglth._extras import require
+from stronglth import _torch_io, _validate
 from stronglth.errors import InvalidInputError, ShapeError
 
 if TYPE_CHECKING:  # torch is imported lazily: `import stronglth` stays fast
     import torch
-    from torch.nn import Module as _TorchModule
 
-__all__ = ["ReLUNetwork", "output_scale_module"]
+__all__ = ["ReLUNetwork", "activate", "output_scale_module"]
 
 _Net = TypeVar("_Net", bound="ReLUNetwork")
 
@@ -65,15 +63,25 @@ class ReLUNetwork:
             each ``None`` (no bias in that layer) or a real floating-point vector of ``n_i`` entries.
         output_scale: a finite number ``c > 0`` multiplying the output (default 1). It is how a
             ticket of a rescaled target ``F / c`` approximates ``F`` itself (docs/theory.md §1.1, §12).
+        negative_slope: ``a`` with ``0 <= a < 1``: the hidden activation is ``s_a(t) = max(t, a t)``,
+            the ReLU for ``a = 0`` (the default), a leaky ReLU otherwise (docs/theory.md §14.6). Like
+            the ReLU it is positively homogeneous and 1-Lipschitz.
 
-    The network computes ``h_0 = x``, ``h_i = s(W_i h_{i-1} + b_i)`` for ``i < l`` and
+    The network computes ``h_0 = x``, ``h_i = s_a(W_i h_{i-1} + b_i)`` for ``i < l`` and
     ``f(x) = c (W_l h_{l-1} + b_l)``, with ``b_i = 0`` where a layer has no bias.
     """
 
     _allow_empty_hidden = True
     _allow_output_scale = True
 
-    def __init__(self, weights: Sequence[Any], biases: Sequence[Any] | None = None, *, output_scale: float = 1.0):
+    def __init__(
+        self,
+        weights: Sequence[Any],
+        biases: Sequence[Any] | None = None,
+        *,
+        output_scale: float = 1.0,
+        negative_slope: float = 0.0,
+    ):
         if isinstance(weights, np.ndarray) and weights.ndim == 2:
             weights = [weights]
         if not isinstance(weights, Sequence) and not isinstance(weights, np.ndarray):
@@ -98,6 +106,7 @@ class ReLUNetwork:
         if not self._allow_output_scale and output_scale != 1.0:
             raise InvalidInputError(f"a {type(self).__name__} has no output scale (got output_scale={output_scale!r})")
         self._output_scale = _validate.positive_float(output_scale, "output_scale")
+        self._negative_slope = _validate.negative_slope(negative_slope)
 
     def _check_biases(self, biases: Any) -> tuple[tuple[bool, ...], tuple[np.ndarray, ...]]:
         depth = len(self._weights)
@@ -148,6 +157,33 @@ class ReLUNetwork:
         return self._output_scale
 
     @property
+    def negative_slope(self) -> float:
+        """The slope ``a`` of the hidden activation ``s_a(t) = max(t, a t)`` (0.0: the ReLU)."""
+        return self._negative_slope
+
+    def relu_equivalent(self) -> ReLUNetwork:
+        """A plain ReLU network (``negative_slope = 0``) computing the same function (``self`` if it is one).
+
+        By ``s_a(z) = s(z) - a s(-z)`` each hidden unit becomes two ReLU units reading ``z`` and ``-z``,
+        and the next layer reads them with ``W`` and ``-a W`` (docs/theory.md §14.6): hidden widths
+        double, biases ``b`` become ``[b; -b]``, the output scale is kept. Equal up to one rounding of
+        each product ``a W`` (relative ``2^-53``), which is how every verification method handles a
+        leaky network. Bias-free stays bias-free, so positive homogeneity (§1.5) is kept."""
+        a = self._negative_slope
+        if a == 0.0:
+            return self
+        weights, biases = [], []
+        last = len(self._weights) - 1
+        for i, (w, b, given) in enumerate(zip(self._weights, self._biases, self._bias_layers, strict=True)):
+            w = np.hstack((w, -a * w)) if i > 0 else w  # reads [s(z); s(-z)] of the layer before
+            if i < last:
+                w = np.vstack((w, -w))
+                b = np.concatenate((b, -b))
+            weights.append(w)
+            biases.append(b if given else None)
+        return ReLUNetwork(weights, biases if self.has_biases else None, output_scale=self._output_scale)
+
+    @property
     def depth(self) -> int:
         """Number of layers ``l``."""
         return len(self._weights)
@@ -183,86 +219,45 @@ class ReLUNetwork:
             if given:
                 h += b
             if i < len(self._weights) - 1:
-                np.maximum(h, 0.0, out=h)
+                activate(h, self._negative_slope)
         if self._output_scale != 1.0:
             h *= self._output_scale
         return h[0] if single else h
 
     __call__ = forward
 
-    # -- torch --------------------------------------------------------------------------------
+    # -- torch (stronglth._torch_io) ------------------------------------------------------------
     def to_torch(self, dtype: torch.dtype | str | None = None) -> torch.nn.Sequential:
-        """An ``nn.Sequential`` of ``Linear`` and ``ReLU`` computing the same function: ``Linear(bias=True)``
-        where a layer has a bias, ``bias=False`` elsewhere, and a last :class:`OutputScale` module
-        (see :func:`output_scale_module`) when the output scale is not 1.
+        """An ``nn.Sequential`` of ``Linear`` layers computing the same function, with ``nn.ReLU`` between
+        them (``nn.LeakyReLU(negative_slope=a)`` for a leaky network, docs/theory.md §14.6):
+        ``Linear(bias=True)`` where a layer has a bias, ``bias=False`` elsewhere, and a last
+        :class:`OutputScale` module (see :func:`output_scale_module`) when the output scale is not 1.
 
         ``dtype``: a real floating-point ``torch.dtype`` (``torch.float32``, ...), or the strings
         ``"float32"`` / ``"float64"``; ``None`` (the default) is ``torch.float64``. Anything else raises
-        :class:`~stronglth.errors.InvalidInputError`.
+        :class:`~stronglth.errors.InvalidInputError`. (A network of depth 1 has no activation, so
+        nothing records its slope, which changes nothing there; :meth:`from_torch` reads it as 0.)
         """
-        import warnings
-
-        torch = require("torch", extra="torch", purpose="to_torch")
-        nn = torch.nn
-
-        dtype = _torch_dtype(torch, dtype)
-        layers: list[_TorchModule] = []
-        for i, (w, b, given) in enumerate(zip(self._weights, self._biases, self._bias_layers, strict=True)):
-            with warnings.catch_warnings():  # width-0 layers of an empty ticket are fine
-                warnings.filterwarnings("ignore", message="Initializing zero-element tensors")
-                linear = nn.Linear(w.shape[1], w.shape[0], bias=given, dtype=dtype)
-            with torch.no_grad():
-                linear.weight.copy_(torch.from_numpy(np.array(w)))
-                if given:
-                    linear.bias.copy_(torch.from_numpy(np.array(b)))
-            layers.append(linear)
-            if i < len(self._weights) - 1:
-                layers.append(nn.ReLU())
-        if self._output_scale != 1.0:
-            layers.append(output_scale_module(self._output_scale, dtype))
-        return nn.Sequential(*layers)
+        biases = [b if given else None for b, given in zip(self._biases, self._bias_layers, strict=True)]
+        return _torch_io.to_sequential(self._weights, biases, self._output_scale, self._negative_slope, dtype)
 
     @classmethod
     def from_torch(cls: type[_Net], module: Any) -> _Net:
-        """Read an ``nn.Sequential`` of ``nn.Linear`` layers (with or without bias) separated by ``nn.ReLU``,
-        optionally ending in an :class:`OutputScale` (what :meth:`to_torch` writes; refused for a target).
+        """Read an ``nn.Sequential`` of ``nn.Linear`` layers (with or without bias) separated by ``nn.ReLU``
+        or by ``nn.LeakyReLU`` (the network's ``negative_slope``; ``0 <= a < 1``), optionally ending in an
+        :class:`OutputScale` (what :meth:`to_torch` writes; refused for a target).
 
-        Anything else (other activations or layer types, two ReLUs in a row, a ReLU at the end)
-        raises :class:`~stronglth.errors.InvalidInputError` naming the offending layer.
+        Anything else (other activations or layer types, a ReLU and a LeakyReLU or two slopes in one
+        module, two activations in a row, one at the end) raises
+        :class:`~stronglth.errors.InvalidInputError` naming the offending layer.
         """
-        nn = require("torch", extra="torch", purpose="from_torch").nn
-
-        if isinstance(module, nn.Linear):
-            module = nn.Sequential(module)
-        if not isinstance(module, nn.Sequential):
-            raise InvalidInputError(f"from_torch expects an nn.Sequential of Linear and ReLU, got {type(module).__name__}")
-        layers = list(module)
-        scale = 1.0
-        if layers and isinstance(layers[-1], output_scale_class()):
-            if not cls._allow_output_scale:
-                raise InvalidInputError(
-                    f"layer {len(layers) - 1} (OutputScale): a {cls.__name__} has no output scale; read it as a ReLUNetwork"
-                )
-            scale = float(layers.pop().scale)
-        weights: list[np.ndarray] = []
-        biases: list[np.ndarray | None] = []
-        expect_linear = True
-        for index, layer in enumerate(layers):
-            where = f"layer {index} ({type(layer).__name__})"
-            if expect_linear:
-                if not isinstance(layer, nn.Linear):
-                    raise InvalidInputError(f"{where}: expected nn.Linear; only Linear layers separated by ReLU are supported")
-                weights.append(layer.weight.detach().cpu().double().numpy())
-                biases.append(None if layer.bias is None else layer.bias.detach().cpu().double().numpy())
-            elif not isinstance(layer, nn.ReLU):
-                raise InvalidInputError(f"{where}: expected nn.ReLU between Linear layers; other activations are not supported")
-            expect_linear = not expect_linear
-        if not weights:
-            raise InvalidInputError("from_torch: the module has no Linear layer")
-        if expect_linear:
-            raise InvalidInputError("from_torch: the module ends with a ReLU; the output layer must be linear")
-        extra = {} if scale == 1.0 else {"output_scale": scale}
-        return cls(weights, None if all(b is None for b in biases) else biases, **extra)
+        read = _torch_io.read_sequential(module, allow_output_scale=cls._allow_output_scale, kind=cls.__name__)
+        extra: dict[str, float] = {}
+        if read["output_scale"] != 1.0:
+            extra["output_scale"] = read["output_scale"]
+        if read["negative_slope"] != 0.0:
+            extra["negative_slope"] = read["negative_slope"]
+        return cls(read["weights"], read["biases"], **extra)
 
     def __repr__(self) -> str:
         parts = [f"dims={self.dims}"]
@@ -270,68 +265,26 @@ class ReLUNetwork:
             parts.append(f"bias_layers={[i for i, g in enumerate(self._bias_layers, start=1) if g]}")
         if self._output_scale != 1.0:
             parts.append(f"output_scale={self._output_scale!r}")
+        if self._negative_slope != 0.0:
+            parts.append(f"negative_slope={self._negative_slope!r}")
         return f"{type(self).__name__}({', '.join(parts)})"
 
 
-# -- torch helpers -------------------------------------------------------------------------------
-
-_DTYPE_NAMES = ("float32", "float64")
-_OUTPUT_SCALE_CLASS: list[Any] = []  # the OutputScale class, made on first use (torch is optional)
-
-
-def output_scale_class() -> Any:
-    """The ``torch.nn.Module`` subclass ``OutputScale`` (created on first use: torch is an optional extra).
-
-    ``OutputScale(scale)`` multiplies its input by the float ``scale``, kept as a buffer ``scale`` (a 0-d
-    tensor in the module's dtype, so it is in the ``state_dict``). It is the last module of ``to_torch``
-    for a network with an output scale ``c != 1``: ``c`` is not a weight of G (docs/theory.md §12).
-    Also reachable as ``stronglth.relu.OutputScale`` and ``stronglth.ticket.OutputScale``.
-    """
-    if not _OUTPUT_SCALE_CLASS:
-        torch = require("torch", extra="torch", purpose="OutputScale")
-
-        class OutputScale(torch.nn.Module):  # type: ignore[name-defined]
-            """Multiplies its input by a fixed positive ``scale`` (a ticket's output scale, not a weight of G)."""
-
-            def __init__(self, scale: float, dtype: Any = None):
-                super().__init__()
-                value = _validate.positive_float(scale, "scale")
-                self.register_buffer("scale", torch.tensor(value, dtype=_torch_dtype(torch, dtype)))
-
-            def forward(self, x: Any) -> Any:
-                return x * self.scale
-
-            def extra_repr(self) -> str:
-                return f"scale={float(self.scale)!r}"
-
-        OutputScale.__module__ = __name__
-        OutputScale.__qualname__ = "OutputScale"
-        _OUTPUT_SCALE_CLASS.append(OutputScale)
-    return _OUTPUT_SCALE_CLASS[0]
+def activate(h: np.ndarray, negative_slope: float) -> np.ndarray:
+    """Apply ``s_a(t) = max(t, a t)`` to ``h`` in place (the ReLU for ``a = 0``) and return it."""
+    if negative_slope == 0.0:
+        return np.maximum(h, 0.0, out=h)
+    return np.maximum(h, negative_slope * h, out=h)
 
 
-def output_scale_module(scale: float, dtype: Any = None) -> Any:
-    """An ``OutputScale`` module (:func:`output_scale_class`) multiplying by ``scale`` in ``dtype`` (float64 by default)."""
-    return output_scale_class()(scale, dtype)
+# -- torch helpers: in stronglth._torch_io, re-exported here -----------------------------------
+
+output_scale_class = _torch_io.output_scale_class
+output_scale_module = _torch_io.output_scale_module
+_torch_dtype = _torch_io.torch_dtype
 
 
 def __getattr__(name: str) -> Any:  # ``stronglth.relu.OutputScale`` without importing torch at import time
     if name == "OutputScale":
         return output_scale_class()
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def _torch_dtype(torch: Any, dtype: Any) -> Any:
-    """``dtype`` as a real floating-point ``torch.dtype`` (``None``: float64), else an InvalidInputError."""
-    if dtype is None:
-        return torch.float64
-    if isinstance(dtype, str):
-        if dtype not in _DTYPE_NAMES:
-            raise InvalidInputError(f"dtype must be a torch floating-point dtype or one of {_DTYPE_NAMES}, got dtype={dtype!r}")
-        return getattr(torch, dtype)
-    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
-        raise InvalidInputError(
-            f"dtype must be a torch floating-point dtype (torch.float32, torch.float64, ...) or one of {_DTYPE_NAMES},"
-            f" got dtype={dtype!r} ({type(dtype).__name__})"
-        )
-    return dtype

@@ -5,7 +5,9 @@ whose layers satisfy ``||W_i||_2 <= 1`` (spectral norm) and ``max |W_i[o, j]| <=
 (max-norm). Biases are optional (none: the setting of Malach et al., positively homogeneous); where
 a layer has one, its entries satisfy ``|b_i[o]| <= 1`` (:data:`BIAS_MAX_ABS`, bounded parameters as
 in Fischer & Burkholz 2021, docs/theory.md §12). :func:`random_target` draws admissible targets
-from a registry of families, with ``biases=True`` also bias vectors.
+from a registry of families, with ``biases=True`` also bias vectors. The hidden activation may be a
+leaky ReLU ``max(t, a t)`` (``negative_slope=a``, ``0 <= a < 1``, docs/theory.md §14.6); the
+assumptions bound the weights and biases only, whatever the activation.
 """
 
 from __future__ import annotations
@@ -54,6 +56,8 @@ class TargetNetwork(ReLUNetwork):
     Args:
         weights: ``W_1 .. W_l`` as for :class:`~stronglth.relu.ReLUNetwork`.
         biases: ``None`` (bias-free, the setting of Malach et al.) or one vector-or-``None`` per layer.
+        negative_slope: the hidden activation's slope ``a``, ``0 <= a < 1``: the ReLU (``0``, the default)
+            or the leaky ReLU ``max(t, a t)``, which only ``method="burkholz"`` constructs (§14.6).
 
     Construction does not check the assumptions; :meth:`check` does, and every construction calls it.
     Empty layers are refused here (unlike a compacted ticket, a target has no width-0 layer), and a
@@ -63,8 +67,8 @@ class TargetNetwork(ReLUNetwork):
     _allow_empty_hidden = False
     _allow_output_scale = False
 
-    def __init__(self, weights: Sequence[Any], biases: Sequence[Any] | None = None):
-        super().__init__(weights, biases)
+    def __init__(self, weights: Sequence[Any], biases: Sequence[Any] | None = None, *, negative_slope: float = 0.0):
+        super().__init__(weights, biases, negative_slope=negative_slope)
 
     def layer_norms(self) -> tuple[LayerNorms, ...]:
         """Spectral norm and max-norm of each layer, with the max-norm bound ``1/sqrt(n_{i-1})``, and
@@ -124,15 +128,17 @@ class TargetNetwork(ReLUNetwork):
         Each layer is divided by ``c_i`` (:meth:`assumption_scales`; layers that already satisfy the
         assumptions are left alone) and ``c = prod c_i``; a bias ``b_i`` is divided by
         ``C_i = c_1 ... c_i``, so that layer ``i`` of ``F'`` is layer ``i`` of ``F`` divided by ``C_i``
-        (``s(z / C) = s(z) / C`` for ``C > 0``, docs/theory.md §1.1, §12). Approximating ``F'`` to
-        ``eps / c`` is approximating ``F`` to ``eps`` after multiplying the output by ``c``.
+        (``s(z / C) = s(z) / C`` for ``C > 0``, docs/theory.md §1.1, §12; so for a leaky ReLU, whose
+        slope ``F'`` keeps). Approximating ``F'`` to ``eps / c`` is approximating ``F`` to ``eps`` after
+        multiplying the output by ``c``.
         """
         scaled, scaled_biases, factor = [], [], 1.0
         for c_i, w, b, given in zip(self.assumption_scales(), self.weights, self.biases, self.bias_layers, strict=True):
             factor *= c_i
             scaled.append(w / c_i)
             scaled_biases.append(b / factor if given else None)
-        return TargetNetwork(scaled, scaled_biases if self.has_biases else None), factor
+        biases = scaled_biases if self.has_biases else None
+        return TargetNetwork(scaled, biases, negative_slope=self.negative_slope), factor
 
     def assumption_scales(self) -> tuple[float, ...]:
         """The per-layer factors ``c_i = max(1, ||W_i||_2, sqrt(n_{i-1}) max|W_i|, max|b_i| / C_{i-1})``
@@ -220,7 +226,15 @@ TARGET_FAMILIES: dict[str, Callable[[np.random.Generator, int, int], np.ndarray]
 """Registry of admissible target families: name -> ``(rng, n_out, n_in) -> W``."""
 
 
-def random_target(d: int, widths: Sequence[int], *, seed: int, family: str = "gaussian", biases: bool = False) -> TargetNetwork:
+def random_target(
+    d: int,
+    widths: Sequence[int],
+    *,
+    seed: int,
+    family: str = "gaussian",
+    biases: bool = False,
+    negative_slope: float = 0.0,
+) -> TargetNetwork:
     """A random admissible target with input dimension ``d`` and layer widths ``widths``.
 
     ``family`` is one of :data:`TARGET_FAMILIES` (``"gaussian"``, ``"max_norm"``, ``"rank1"``,
@@ -232,6 +246,8 @@ def random_target(d: int, widths: Sequence[int], *, seed: int, family: str = "ga
     ``numpy.random.default_rng([seed, 1])`` after the weights are drawn, so that ``|b_i[o]| <= 1``
     (:data:`BIAS_MAX_ABS`) and ``||b_i||_2 <= 1`` (docs/theory.md §12); the weights are those of the
     same call with ``biases=False``, bit for bit.
+
+    ``negative_slope``: the hidden activation (:class:`TargetNetwork`); the weights do not depend on it.
     """
     d = _validate.positive_int(d, "d")
     if isinstance(widths, (str, bytes)) or not isinstance(widths, (Sequence, np.ndarray)):
@@ -244,13 +260,14 @@ def random_target(d: int, widths: Sequence[int], *, seed: int, family: str = "ga
     seed = _validate.seed(seed)
     _check_size(sum(n_in * n_out for n_in, n_out in zip(dims[:-1], dims[1:], strict=False)), f"a target of dims {tuple(dims)}")
     with_biases = _validate.boolean(biases, "biases")
+    slope = _validate.negative_slope(negative_slope)
     rng = np.random.default_rng(seed)
     make = TARGET_FAMILIES[family]
     weights = [make(rng, n_out, n_in) for n_in, n_out in zip(dims[:-1], dims[1:], strict=False)]
     if not with_biases:
-        return TargetNetwork(weights)
+        return TargetNetwork(weights, negative_slope=slope)
     bias_rng = np.random.default_rng([seed, 1])
-    return TargetNetwork(weights, [bias_rng.uniform(-1.0, 1.0, n) / np.sqrt(n) for n in dims[1:]])
+    return TargetNetwork(weights, [bias_rng.uniform(-1.0, 1.0, n) / np.sqrt(n) for n in dims[1:]], negative_slope=slope)
 
 
 def _check_size(count: int, what: str) -> None:
@@ -279,8 +296,11 @@ def _stored_entries(path: Path) -> int:
 
 def load_target(path: str | os.PathLike) -> TargetNetwork:
     """Read a target from an ``.npz`` file with matrices ``W_1 .. W_l`` (``numpy.savez(path,
-    W_1=..., W_2=...)``) and optional bias vectors ``b_i`` (docs/theory.md §12), or the target stored
-    in a ticket file (``target_1 .. target_l`` and, format /2, ``target_bias_i``)."""
+    W_1=..., W_2=...)``), optional bias vectors ``b_i`` (docs/theory.md §12) and an optional
+    ``negative_slope`` (a 0-d float array ``a``, ``0 <= a < 1``: the leaky ReLU ``max(t, a t)``,
+    §14.6; absent: the ReLU), or the target stored in a ticket file (``target_1 .. target_l`` and,
+    format /2, ``target_bias_i``; format /3, ``target_negative_slope``). A bad slope raises
+    :class:`~stronglth.errors.TicketFormatError` naming the key."""
     path = Path(path)
     if not path.is_file():
         raise InvalidInputError(f"{path}: no such target file")
@@ -294,7 +314,7 @@ def load_target(path: str | os.PathLike) -> TargetNetwork:
             arrays = {key: z[key] for key in z.files}
     except (ValueError, OSError, zipfile.BadZipFile, EOFError) as exc:
         raise TicketFormatError(f"{path}: not a readable .npz file without pickled objects ({exc})") from None
-    for prefix, bias_prefix in (("W_", "b_"), ("target_", "target_bias_")):
+    for prefix, bias_prefix, slope_key in (("W_", "b_", "negative_slope"), ("target_", "target_bias_", "target_negative_slope")):
         numbers = sorted(int(m.group(1)) for key in arrays if (m := re.fullmatch(prefix + r"(\d+)", key)))
         if numbers:
             if numbers != list(range(1, len(numbers) + 1)):
@@ -303,5 +323,21 @@ def load_target(path: str | os.PathLike) -> TargetNetwork:
             if stray := [i for i in with_bias if i not in numbers]:
                 raise TicketFormatError(f"{path}: bias {bias_prefix}{stray[0]} belongs to no layer (layers 1..{len(numbers)})")
             biases = [arrays.get(f"{bias_prefix}{i}") for i in numbers]
-            return TargetNetwork([arrays[f"{prefix}{i}"] for i in numbers], biases if with_bias else None)
+            slope = _stored_slope(path, arrays, slope_key)
+            return TargetNetwork([arrays[f"{prefix}{i}"] for i in numbers], biases if with_bias else None, negative_slope=slope)
     raise TicketFormatError(f"{path}: no target matrices (keys W_1, W_2, ... or target_1, ...); keys are {sorted(arrays)}")
+
+
+def _stored_slope(path: Path, arrays: dict[str, np.ndarray], key: str) -> float:
+    """The slope ``a`` stored under ``key`` (0.0, the ReLU, when absent): a 0-d real floating-point
+    array with ``0 <= a < 1`` (docs/theory.md §14.6), else a TicketFormatError naming the key."""
+    if key not in arrays:
+        return 0.0
+    value = arrays[key]
+    if value.shape != () or not np.issubdtype(value.dtype, np.floating):
+        raise TicketFormatError(f"{path}: {key} must be a 0-d float array (one number a, 0 <= a < 1), got dtype {value.dtype},"
+                                f" shape {value.shape}")  # fmt: skip
+    try:
+        return _validate.negative_slope(float(value), key)
+    except InvalidInputError as exc:
+        raise TicketFormatError(f"{path}: {exc}") from None

@@ -8,7 +8,7 @@ every kept value and compares bit for bit). Evaluation goes through the kept ent
 units only, so a ticket inside a G of billions of weights evaluates as fast as the small network it
 really is.
 
-The file formats "stronglth-ticket/1" and "/2" are specified in the README; :mod:`stronglth._npz` and
+The file formats "stronglth-ticket/1", "/2" and "/3" (a leaky ReLU) are specified in the README; :mod:`stronglth._npz` and
 :mod:`stronglth._ticket_format` read them, bounded: memory and time in what a file really holds. The
 same ticket is saved as the same bytes.
 """
@@ -25,19 +25,19 @@ import scipy.sparse as sp
 
 from stronglth import _io, _npz, _ticket_format, _validate
 from stronglth._kept import KeptBiases, KeptEntries, check_target, kept_biases, kept_entries
-from stronglth._ticket_format import TICKET_FORMAT, TICKET_FORMAT_V2, meta_field_problem
+from stronglth._ticket_format import TICKET_FORMAT, TICKET_FORMAT_V2, TICKET_FORMAT_V3, meta_field_problem
 from stronglth._ticket_live import Live, live_matrices, live_units
 from stronglth._version import __version__
 from stronglth.errors import InvalidInputError, ShapeError, TicketAuditError, TicketFormatError, TooLargeError
 from stronglth.gadget_form import recomputed_certified_error
 from stronglth.random_network import RandomNetwork, index_array
-from stronglth.relu import ReLUNetwork, output_scale_class
+from stronglth.relu import ReLUNetwork, activate, output_scale_class
 from stronglth.target import TargetNetwork
 
 if TYPE_CHECKING:
     import torch
 
-__all__ = ["Ticket", "KeptEntries", "KeptBiases", "TICKET_FORMAT", "TICKET_FORMAT_V2"]
+__all__ = ["Ticket", "KeptEntries", "KeptBiases", "TICKET_FORMAT", "TICKET_FORMAT_V2", "TICKET_FORMAT_V3"]
 
 COMPACT_MAX_ENTRIES = 2**28
 """:meth:`Ticket.compact` refuses a dense matrix of more entries than this (2 GiB of float64)."""
@@ -65,8 +65,10 @@ class Ticket:
             audit ignores it; ``forward``, ``compact`` (as ``ReLUNetwork(..., output_scale=c)``),
             ``to_torch`` (a last ``OutputScale`` module), ``repr`` and the file (format /2) state it.
 
-    The constructor checks shapes and ranges but not the values: :meth:`audit` does that, and
-    :meth:`load` always audits. Use :meth:`from_positions` to take the values from G.
+    The hidden activation is G's, ``network.negative_slope`` (the ReLU, or the leaky ReLU ``max(t, a t)``
+    of docs/theory.md §14.6); the target keeps its own. The constructor checks shapes and ranges but
+    not the values: :meth:`audit` does that, and :meth:`load` always audits. Use :meth:`from_positions`
+    to take the values from G.
     """
 
     def __init__(
@@ -224,7 +226,7 @@ class Ticket:
             if b is not None:
                 h += b[:, None]
             if t < len(matrices):
-                np.maximum(h, 0.0, out=h)
+                activate(h, self.network.negative_slope)
         out = np.ascontiguousarray(h.T)
         if self.output_scale != 1.0:
             out *= self.output_scale
@@ -245,7 +247,12 @@ class Ticket:
                     f" {COMPACT_MAX_ENTRIES:,} entries; evaluate the ticket with forward() instead"
                 )
         kept_biases = list(biases) if any(b is not None for b in biases) else None
-        return ReLUNetwork([m.toarray() for m in matrices], kept_biases, output_scale=self.output_scale)
+        return ReLUNetwork(
+            [m.toarray() for m in matrices],
+            kept_biases,
+            output_scale=self.output_scale,
+            negative_slope=self.network.negative_slope,
+        )
 
     def to_torch(self, dtype: torch.dtype | str | None = None) -> torch.nn.Sequential:
         """An ``nn.Module`` computing the same function (the compacted network; its last module is an
@@ -296,9 +303,10 @@ class Ticket:
     # -- files ------------------------------------------------------------------------------
     def save(self, path: str | os.PathLike) -> Path:
         """Write the ticket in format "stronglth-ticket/1" (no kept bias, no output scale, G generator v1
-        of depth ``2l``, a bias-free target: the bytes of before format /2) or "stronglth-ticket/2" (the
-        README), atomically: the file appears complete or not at all, with the mode the user's umask
-        gives, and the same ticket gives the same bytes. Returns the path. A path that cannot be
+        of depth ``2l``, a bias-free target: the bytes of before format /2), "stronglth-ticket/3" (G or
+        the target with a leaky ReLU: /2 plus both slopes) or "stronglth-ticket/2" (the README),
+        atomically: the file appears complete or not at all, with the mode the user's umask gives, and
+        the same ticket gives the same bytes. Returns the path. A path that cannot be
         written (a directory, under a regular file, a read-only directory, a full disk) raises
         :class:`~stronglth.errors.InvalidInputError` and leaves nothing there."""
         path = _npz.ticket_path(path, reading=False)
@@ -315,7 +323,7 @@ class Ticket:
 
     @classmethod
     def load(cls, path: str | os.PathLike, *, audit: bool = True) -> Ticket:
-        """Read a ticket file, checking every rule of its format ("stronglth-ticket/1" or "/2"), and (unless
+        """Read a ticket file, checking every rule of its format ("stronglth-ticket/1", "/2" or "/3"), and (unless
         ``audit=False``) that every kept value is G's. Raises :class:`~stronglth.errors.TicketFormatError`
         or :class:`~stronglth.errors.TicketAuditError` naming the problem, :class:`~stronglth.errors.TooLargeError`
         past the limits of :mod:`stronglth._npz`, :class:`~stronglth.errors.InvalidInputError` for a path
@@ -326,7 +334,8 @@ class Ticket:
         try:
             f = _ticket_format.read_ticket_file(source)
             biases = f.target_biases if any(b is not None for b in f.target_biases) else None
-            target = TargetNetwork(f.target_weights, biases) if f.target_weights else None
+            slope = f.target_negative_slope
+            target = TargetNetwork(f.target_weights, biases, negative_slope=slope) if f.target_weights else None
             ticket = cls(
                 f.network,
                 f.entries,
@@ -353,6 +362,7 @@ class Ticket:
         cert = "None" if self.certified_error is None else f"{self.certified_error:.3g}"
         extra = f", bias_nnz={self.bias_nnz}" if self.bias_nnz else ""
         extra += f", output_scale={self.output_scale!r}" if self.output_scale != 1.0 else ""
+        extra += f", negative_slope={self.network.negative_slope!r}" if self.network.negative_slope != 0.0 else ""
         return f"Ticket(G={self.network.dims}, nnz={self.nnz}{extra}, density={self.density:.3g}, certified_error={cert})"
 
 

@@ -30,7 +30,9 @@ def small_tickets(draw, max_depth: int = 3, max_width: int = 12) -> Ticket:
 
 
 def dense_masked_forward(ticket: Ticket, X: np.ndarray) -> np.ndarray:
-    """Naive oracle: materialise every M_t of G, zero the entries not kept, evaluate densely."""
+    """Naive oracle: materialise every M_t of G, zero the entries not kept, evaluate densely (with G's
+    activation: the ReLU, or s_a(t) = max(t, a t) for a leaky G)."""
+    a = ticket.network.negative_slope
     h = np.asarray(X, dtype=np.float64)
     for t in range(1, ticket.network.depth + 1):
         dense = ticket.network.dense(t)
@@ -39,7 +41,7 @@ def dense_masked_forward(ticket: Ticket, X: np.ndarray) -> np.ndarray:
         mask[kept.rows, kept.cols] = True
         h = h @ (dense * mask).T
         if t < ticket.network.depth:
-            h = np.maximum(h, 0.0)
+            h = np.maximum(h, 0.0) if a == 0 else np.where(h >= 0, h, a * h)
     return h
 
 

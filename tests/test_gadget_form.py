@@ -97,3 +97,73 @@ def test_biases_are_not_of_the_gadget_form():
     assert recomputed_certified_error(unkept) == recomputed_certified_error(plain)
     with_bias = Ticket(plain.network, plain.entries, target=random_target(2, [2], seed=0, biases=True))
     assert gadget_matrices(with_bias) is None
+
+
+def _leaky_variants(widths):
+    """A subset-sum ticket of a ReLU target, and tickets keeping the same positions of a G of equal
+    values with a leaky ReLU, or against the same target with one (docs/theory.md §14.6)."""
+    from stronglth import RandomNetwork, Ticket
+
+    target = random_target(2, widths, seed=0)
+    plain = construct(target, method="subsetsum", seed=3, eta=0.1)
+    net = plain.network
+    positions = [(e.rows, e.cols) for e in plain.entries]
+    leaky_g = RandomNetwork(net.shapes, seed=net.seed, distributions=net.distributions, negative_slope=0.3)
+    leaky_target = random_target(2, widths, seed=0, negative_slope=0.3)
+    return plain, {
+        "leaky G": Ticket.from_positions(leaky_g, positions, target=target),
+        "leaky target": Ticket.from_positions(net, positions, target=leaky_target),
+        "both leaky": Ticket.from_positions(leaky_g, positions, target=leaky_target),
+    }
+
+
+def test_a_leaky_ticket_is_not_of_the_gadget_form():
+    """The gadget identity is the ReLU's: every gadget-form reader returns None for a leaky G or target
+    (also the form with biases), and the certified bound falls through to Burkholz's hook, which has
+    none for this layout (depth 2l, not l + 1)."""
+    from stronglth import RandomNetwork, Ticket
+    from stronglth.gadget_form import biased_gadget, gadget_matrices, gadget_network
+
+    plain, variants = _leaky_variants([3, 2])
+    assert gadget_matrices(plain) is not None and recomputed_certified_error(plain) is not None
+    for name, ticket in variants.items():
+        for reader in (gadget_matrices, weight_errors, gadget_network, biased_gadget, recomputed_certified_error):
+            assert reader(ticket) is None, (name, reader.__name__)
+    net = plain.network
+    biased_leaky = RandomNetwork(net.shapes, seed=net.seed, biases=[None, "uniform", None, None], negative_slope=0.3)
+    positions = [(e.rows, e.cols) for e in plain.entries]
+    kept_bias = Ticket.from_positions(biased_leaky, positions, bias_positions=[None, [0], None, None], target=plain.target)
+    assert biased_gadget(kept_bias) is None and recomputed_certified_error(kept_bias) is None
+
+
+def test_a_depth_one_leaky_ticket_falls_through_to_the_burkholz_hook():
+    """Depth 1 (G of depth 2 = l + 1): the layout Burkholz's hook reads; with G's slope equal to the
+    target's it supplies a bound, which is above the sampled error; with other slopes it has none."""
+    from stronglth import RandomNetwork, Ticket
+
+    plain, variants = _leaky_variants([3])
+    ticket = variants["both leaky"]
+    bound = recomputed_certified_error(ticket)
+    x = np.random.default_rng(2).normal(size=(2000, 2))
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    if bound is not None:  # (Burkholz's hook decides; any value it gives must bound the error)
+        assert bound >= np.linalg.norm(ticket.forward(x) - ticket.target.forward(x), axis=1).max()
+    net = plain.network
+    other = RandomNetwork(net.shapes, seed=net.seed, negative_slope=0.5)
+    mismatched = Ticket.from_positions(other, [(e.rows, e.cols) for e in plain.entries], target=ticket.target)
+    assert recomputed_certified_error(mismatched) is None  # the hook compares networks of one activation
+    assert recomputed_certified_error(variants["leaky G"]) is None
+
+
+def test_the_reference_target_keeps_the_targets_slope():
+    from stronglth import TargetNetwork, Ticket
+    from stronglth.gadget_form import reference_target
+
+    unscaled, scaled, f, c = _scaled_pair()
+    leaky_f = TargetNetwork(f.weights, negative_slope=0.3)
+    for scale in (c, 1.5 * c):  # scale_to_assumptions' F', and F with its last layer divided by the scale
+        ticket = Ticket(scaled.network, scaled.entries, target=leaky_f, output_scale=scale)
+        reference = reference_target(ticket)
+        assert reference.negative_slope == 0.3
+        x = np.random.default_rng(0).normal(size=(20, 3))
+        np.testing.assert_allclose(scale * reference.forward(x), leaky_f.forward(x), rtol=1e-12, atol=1e-12)

@@ -407,3 +407,59 @@ def test_load_target_with_biases(tmp_path):
     np.savez(tmp_path / "short.npz", W_1=target.weights[0], b_1=target.biases[1])
     with pytest.raises(ShapeError, match=r"layer 1 bias must have shape \(4,\)"):
         load_target(tmp_path / "short.npz")
+
+
+# -- the leaky ReLU (docs/theory.md §14.6) ---------------------------------------------------------
+
+
+def test_a_leaky_target_has_the_weights_of_the_relu_target_and_keeps_its_slope_when_scaled():
+    plain, leaky = (
+        random_target(3, [4, 2], seed=5, biases=True),
+        random_target(3, [4, 2], seed=5, biases=True, negative_slope=0.2),
+    )
+    assert leaky.negative_slope == 0.2 and plain.negative_slope == 0.0
+    assert all(np.array_equal(a, b) for a, b in zip(plain.weights, leaky.weights, strict=True))
+    big = TargetNetwork([w * 4 for w in leaky.weights], negative_slope=0.2)
+    scaled, factor = big.scale_to_assumptions()
+    assert scaled.negative_slope == 0.2 and factor > 1
+    x = np.random.default_rng(0).uniform(-1, 1, (6, 3))
+    np.testing.assert_allclose(factor * scaled.forward(x), big.forward(x), rtol=1e-12, atol=1e-12)
+    # the activation matters: on these points some pre-activation is negative
+    assert not np.allclose(plain.forward(x), leaky.forward(x))
+
+
+@pytest.mark.parametrize("slope", [0.0, 0.1, 0.5])
+def test_load_target_reads_the_slope_of_a_target_file(tmp_path, slope):
+    from stronglth import load_target
+
+    target = random_target(3, [4, 2], seed=3, biases=True, negative_slope=slope)
+    arrays = {"W_1": target.weights[0], "W_2": target.weights[1], "b_1": target.biases[0]}
+    if slope:  # stored only when non-zero; 0.0 stored is read the same
+        arrays["negative_slope"] = np.float64(slope)
+    np.savez(tmp_path / "w.npz", **arrays)
+    loaded = load_target(tmp_path / "w.npz")
+    assert type(loaded) is TargetNetwork and loaded.negative_slope == slope and loaded.bias_layers == (True, False)
+    np.savez(tmp_path / "zero.npz", **arrays | {"negative_slope": np.float64(0.0)})
+    assert load_target(tmp_path / "zero.npz").negative_slope == 0.0
+
+
+@pytest.mark.parametrize(
+    "value, message",
+    [
+        (np.int64(0), "negative_slope must be a 0-d float array .* got dtype int64"),
+        (np.array([0.1]), r"negative_slope must be a 0-d float array .* shape \(1,\)"),
+        (np.array("0.1"), "negative_slope must be a 0-d float array"),
+        (np.float64(1.0), "negative_slope must satisfy 0 <= negative_slope < 1"),
+        (np.float64(-0.1), "negative_slope must satisfy 0 <= negative_slope < 1"),
+        (np.float64(np.nan), "negative_slope must satisfy .*nan"),
+        (np.float64(np.inf), "negative_slope must satisfy .*inf"),
+    ],
+)
+def test_load_target_refuses_a_bad_slope(tmp_path, value, message):
+    from stronglth import TicketFormatError, load_target
+
+    target = random_target(3, [2], seed=3)
+    np.savez(tmp_path / "bad.npz", W_1=target.weights[0], negative_slope=value)
+    with pytest.raises(TicketFormatError, match=message) as info:
+        load_target(tmp_path / "bad.npz")
+    assert str(tmp_path / "bad.npz") in str(info.value)

@@ -41,6 +41,7 @@ __all__ = [
     "burkholz_tolerances",
     "burkholz_theorem_block_sizes",
     "burkholz_failure_probability",
+    "first_layer_max_weight",
 ]
 
 LN2 = math.log(2.0)
@@ -220,13 +221,20 @@ def burkholz_event_counts(dims: Sequence[int], block_sizes: Sequence[int]) -> tu
 
 
 def burkholz_amplification(
-    dims: Sequence[int], block_sizes: Sequence[int], spectral_norms: Sequence[float] | None = None
+    dims: Sequence[int],
+    block_sizes: Sequence[int],
+    spectral_norms: Sequence[float] | None = None,
+    *,
+    negative_slope: float = 0.0,
 ) -> tuple[float, ...]:
     """``gamma_i`` of docs/theory.md §14.4: per-weight errors ``<= eta_i`` in every layer give
     ``certified_error <= sum_i gamma_i eta_i``, with ``gamma_i = sqrt(h_i n_{i-1} n_l) R_{i-1}
-    prod_{m=i+1}^{l} n_{m-1} k_m`` (``h_1 = 2``, else 1; ``R_{i-1} = prod_{j<i} s_j``, 1 when
-    ``spectral_norms`` is None, as the assumptions allow)."""
+    prod_{m=i+1}^{l} n_{m-1} k_m`` (``h_1 = 2 (1 + a^2)``, else 1; ``R_{i-1} = prod_{j<i} s_j``, 1 when
+    ``spectral_norms`` is None, as the assumptions allow). ``negative_slope``: the activation's ``a``
+    (0: the ReLU, ``h_1 = 2``; a leaky ReLU's first layer reads ``[s_a(x); s_a(-x)]``, of norm
+    ``sqrt(1 + a^2) ||x||``, docs/theory.md §14.6)."""
     dims, ks = _check(dims, block_sizes)
+    first = _first_layer_factor(_validate.negative_slope(negative_slope))
     depth = len(dims) - 1
     s = [1.0] * depth if spectral_norms is None else [float(x) for x in _validate.float_array(spectral_norms, "spectral_norms")]
     if len(s) != depth:
@@ -234,42 +242,67 @@ def burkholz_amplification(
     out = []
     for i in range(1, depth + 1):
         gain = math.prod(dims[m - 1] * ks[m - 1] for m in range(i + 1, depth + 1))
-        out.append(math.sqrt((2 if i == 1 else 1) * dims[i - 1] * dims[-1]) * math.prod(s[: i - 1]) * gain)
+        out.append(math.sqrt((first if i == 1 else 1) * dims[i - 1] * dims[-1]) * math.prod(s[: i - 1]) * gain)
     return tuple(out)
 
 
+def _first_layer_factor(a: float) -> float:
+    """``h_1 = 2 (1 + a^2)``: ``[D+, D-]`` has ``2 n_0`` entries per row and reads ``[s_a(x); s_a(-x)]``,
+    whose squared norm is ``(1 + a^2) ||x||^2`` (the integer 2 for the ReLU, as before the leaky case)."""
+    return 2 if a == 0.0 else 2.0 * (1.0 + a * a)
+
+
+def first_layer_max_weight(n_in: int, negative_slope: float = 0.0) -> float:
+    """The largest target of a first-layer subset sum for an admissible target of fan-in ``n_in``:
+    ``min(1, 1/sqrt(n_in)) / (1 + a)`` (the leaky gadget approximates ``W_1 / (1 + a)``, docs/theory.md
+    §14.6; ``min(1, 1/sqrt(n_in))`` for the ReLU, §1.1)."""
+    a = _validate.negative_slope(negative_slope)
+    w_max = min(1.0, 1.0 / math.sqrt(n_in))
+    return w_max if a == 0.0 else w_max / (1.0 + a)
+
+
 def burkholz_tolerances(
-    dims: Sequence[int], eps: float, block_sizes: Sequence[int], spectral_norms: Sequence[float] | None = None
+    dims: Sequence[int],
+    eps: float,
+    block_sizes: Sequence[int],
+    spectral_norms: Sequence[float] | None = None,
+    *,
+    negative_slope: float = 0.0,
 ) -> tuple[float, ...]:
-    """Per-weight tolerances ``eta_i = eps / (l gamma_i)`` (:func:`burkholz_amplification`): if every
-    event of layer ``i`` is within ``eta_i``, the certified bound of docs/theory.md §14.4 is ``<= eps``.
-    ``eta_i`` depends on ``k_{i+1} .. k_l`` only."""
+    """Per-weight tolerances ``eta_i = eps / (l gamma_i)`` (:func:`burkholz_amplification`, with the
+    same ``negative_slope``): if every event of layer ``i`` is within ``eta_i``, the certified bound of
+    docs/theory.md §14.4 is ``<= eps``. ``eta_i`` depends on ``k_{i+1} .. k_l`` only."""
     eps = _validate.positive_float(eps, "eps")
-    gammas = burkholz_amplification(dims, block_sizes, spectral_norms)
+    gammas = burkholz_amplification(dims, block_sizes, spectral_norms, negative_slope=negative_slope)
     return tuple(eps / (len(gammas) * g) for g in gammas)
 
 
-def _max_weights(dims: tuple[int, ...]) -> tuple[float, ...]:
-    return tuple(min(1.0, 1.0 / math.sqrt(n)) for n in dims[:-1])
+def _max_weights(dims: tuple[int, ...], a: float) -> tuple[float, ...]:
+    return (first_layer_max_weight(dims[0], a),) + tuple(min(1.0, 1.0 / math.sqrt(n)) for n in dims[1:-1])
 
 
-def burkholz_theorem_block_sizes(dims: Sequence[int], eps: float, delta: float, *, max_rounds: int = 200) -> tuple[int, ...]:
+def burkholz_theorem_block_sizes(
+    dims: Sequence[int], eps: float, delta: float, *, max_rounds: int = 200, negative_slope: float = 0.0
+) -> tuple[int, ...]:
     """A-priori block sizes ``k_1 .. k_l`` (docs/theory.md §14.5): the least fixed point, from
     ``k = (1, ..., 1)`` upward, of ``k_i = subset_sum_block_size(eta_i(k), w_max,i, delta / N_ev(k))``
     with ``eta`` from :func:`burkholz_tolerances` (``R = 1``), ``N_ev = sum`` of
-    :func:`burkholz_event_counts` and ``w_max,i = min(1, 1/sqrt(n_{i-1}))``; law ``"product"`` for
-    layer 1, ``"uniform"`` after. Valid for every admissible target of these widths: with probability
-    at least ``1 - delta`` over G every event has a subset within its tolerance."""
+    :func:`burkholz_event_counts` and ``w_max,i = min(1, 1/sqrt(n_{i-1}))`` (divided by ``1 + a`` for
+    layer 1, :func:`first_layer_max_weight`); law ``"product"`` for layer 1, ``"uniform"`` after.
+    Valid for every admissible target of these widths with the activation ``s_a``, ``a =
+    negative_slope`` (docs/theory.md §14.6): with probability at least ``1 - delta`` over G every event
+    has a subset within its tolerance."""
     dims = _validate.dims(dims)
     eps = _validate.positive_float(eps, "eps")
     delta = _validate.probability(delta, "delta")
+    a = _validate.negative_slope(negative_slope)
     ks = tuple(1 for _ in dims[1:])
     for _ in range(max_rounds):
-        etas = burkholz_tolerances(dims, eps, ks)
+        etas = burkholz_tolerances(dims, eps, ks, negative_slope=a)
         tau = delta / sum(burkholz_event_counts(dims, ks))
         new = tuple(
             max(k, 1, subset_sum_block_size(eta, wm, tau, law="product" if i == 0 else "uniform")[0])
-            for i, (k, eta, wm) in enumerate(zip(ks, etas, _max_weights(dims), strict=True))
+            for i, (k, eta, wm) in enumerate(zip(ks, etas, _max_weights(dims, a), strict=True))
         )
         if new == ks:
             return ks
@@ -277,14 +310,19 @@ def burkholz_theorem_block_sizes(dims: Sequence[int], eps: float, delta: float, 
     raise InvalidInputError(f"the block sizes did not reach a fixed point in {max_rounds} rounds (last {ks})")
 
 
-def burkholz_failure_probability(dims: Sequence[int], block_sizes: Sequence[int], eps: float) -> float:
+def burkholz_failure_probability(
+    dims: Sequence[int], block_sizes: Sequence[int], eps: float, *, negative_slope: float = 0.0
+) -> float:
     """Union bound over every event of :func:`burkholz_event_counts`, each bounded by the best split of
     its block into the lemma's phases (:func:`subset_sum_failure`), capped at 1: the probability that
-    some event has no subset within its tolerance (:func:`burkholz_tolerances`, ``R = 1``)."""
+    some event has no subset within its tolerance (:func:`burkholz_tolerances`, ``R = 1``; the
+    activation's ``negative_slope`` as in :func:`burkholz_theorem_block_sizes`)."""
     dims, ks = _check(dims, block_sizes)
-    etas = burkholz_tolerances(dims, eps, ks)
+    a = _validate.negative_slope(negative_slope)
+    etas = burkholz_tolerances(dims, eps, ks, negative_slope=a)
+    weights = _max_weights(dims, a)
     total = 0.0
-    for i, (k, n_events, eta, wm) in enumerate(zip(ks, burkholz_event_counts(dims, ks), etas, _max_weights(dims), strict=True)):
+    for i, (k, n_events, eta, wm) in enumerate(zip(ks, burkholz_event_counts(dims, ks), etas, weights, strict=True)):
         law = "product" if i == 0 else "uniform"
         best = 1.0
         step = max(1, k // 200)

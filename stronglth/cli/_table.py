@@ -27,6 +27,12 @@ def columns(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     return "\n".join([line(header), "  " + "  ".join("-" * w for w in widths)] + [line(r) for r in rows])
 
 
+def _activation(g_slope: float, target_slope: float) -> str:
+    """G's hidden activation, and the target's where it differs (docs/theory.md §14.6)."""
+    name = "ReLU" if g_slope == 0 else f"leaky ReLU max(t, a t), a = {g_slope:g}"
+    return name + ("" if target_slope == g_slope else f" (target: a = {target_slope:g})")
+
+
 def ticket_table(ticket: Ticket, *, seconds: float, report: VerificationReport, samples: int) -> str:
     """The short table printed after a construction: G, the ticket, one number per measure of its
     error (from ``report``, each naming its norm and whether it is a lower or an upper bound), the time."""
@@ -45,6 +51,11 @@ def ticket_table(ticket: Ticket, *, seconds: float, report: VerificationReport, 
         ("target dims", " x ".join(str(n) for n in target.dims)),
         ("block sizes k_i", ", ".join(f"{k:,}" for k in ticket.meta.get("block_sizes", []))),
         ("G widths", " x ".join(f"{n:,}" for n in net.dims)),
+        *(
+            [("activation", _activation(net.negative_slope, target.negative_slope))]
+            if net.negative_slope or target.negative_slope
+            else []
+        ),
         ("G parameters", f"{net.parameter_count:,} (generated on the fly, never stored)"),
         ("ticket nnz", f"{ticket.nnz:,} (density {ticket.density:.3g})"),
         *(

@@ -33,6 +33,7 @@ def _cmd_audit(args: argparse.Namespace) -> int:
                 ("G widths", " x ".join(str(n) for n in net.dims)),
                 ("G parameters", f"{net.parameter_count:,}"),
                 ("seed", str(net.seed)),
+                *([("activation", f"leaky ReLU max(t, a t), a = {net.negative_slope:g}")] if net.negative_slope else []),
                 ("ticket nnz", f"{ticket.nnz:,} (density {ticket.density:.3g})"),
                 ("live widths", " x ".join(str(n) for n in ticket.live_widths)),
                 ("method", str(ticket.meta.get("method"))),

@@ -7,11 +7,30 @@ from collections.abc import Sequence
 from typing import Any
 
 from stronglth import bounds
+from stronglth.errors import InvalidInputError
 from stronglth.random_network import RandomNetwork
 from stronglth.target import TargetNetwork
 from stronglth.ticket import Ticket
 
-__all__ = ["stack_layers"]
+__all__ = ["LEAKY_METHODS", "refuse_leaky", "stack_layers"]
+
+LEAKY_METHODS = ("burkholz",)
+"""The constructions that build a target with a leaky ReLU ``s_a(t) = max(t, a t)``, ``a > 0``
+(docs/theory.md §14.6); the others' G and gadget rely on the ReLU identity ``s(x) - s(-x) = x``."""
+
+
+def refuse_leaky(method: str, target: Any) -> None:
+    """Refuse a leaky target for a construction that builds ReLU tickets only. Called by
+    :func:`stronglth.construct` / :func:`stronglth.plan` (so also for ``rescale=True``: ``F / c`` keeps
+    the slope) and by each such construction's own entry point, so a direct call refuses too."""
+    slope = float(getattr(target, "negative_slope", 0.0))
+    if slope != 0.0 and method not in LEAKY_METHODS:
+        also = " (bias-free: no method builds a leaky target with biases)" if getattr(target, "has_biases", False) else ""
+        raise InvalidInputError(
+            f"target has a leaky ReLU (negative_slope={slope!r}): method {method!r} builds ReLU targets only (its"
+            f" gadget uses s(x) - s(-x) = x, which a leaky ReLU does not satisfy); use method='burkholz'{also}"
+            " (docs/theory.md §14.6)"
+        )
 
 
 def stack_layers(target: TargetNetwork, network: RandomNetwork, layers: Sequence[Any], meta: dict[str, Any]) -> Ticket:

@@ -7,7 +7,9 @@ domain: ``domain="ball"`` (the unit ``l2`` ball, default) or ``"box"`` (``[-1, 1
 of a data set (``verify(..., data=X, labels=y)``: exact on those rows, not a bound over a domain).
 
 The entry points are :func:`verify` (all four measures in one :class:`VerificationReport`) and
-:func:`sup_error` (one number by one method); docs/theory.md §6 states what each measures.
+:func:`sup_error` (one number by one method); docs/theory.md §6 states what each measures. Every
+method takes ReLU networks and leaky ReLU networks (``negative_slope``, docs/theory.md §14.6), each
+network of a pair with its own activation.
 
 - :mod:`~stronglth.verification.sampled`: seeded points of the domain (a lower bound);
 - :mod:`~stronglth.verification.adversarial`: projected gradient ascent (a better lower bound);

@@ -1,5 +1,13 @@
 """What every verification method shares: networks as dense ReLU networks, the pair under test,
-the error at a point, and the result type of the exact methods (docs/theory.md §6)."""
+the error at a point, and the result type of the exact methods (docs/theory.md §6).
+
+A network's hidden activation is the ReLU or a leaky ReLU ``s_a(t) = max(t, a t)``, ``0 < a < 1``
+(``negative_slope``; docs/theory.md §14.6), and each network of a pair is evaluated with its own.
+The methods that only evaluate the networks (sampled, adversarial, on data; the enumerations of
+:mod:`~stronglth.verification.exact`) read the leaky networks as they are; the methods that encode
+ReLU pieces (the MILP, the differential bound, branch-and-bound) receive plain ReLU networks
+computing the same functions (:func:`relu_forms`, by ``s_a(z) = s(z) - a s(-z)``), never a leaky
+network read as a ReLU one."""
 
 from __future__ import annotations
 
@@ -21,9 +29,13 @@ __all__ = [
     "check_norm",
     "has_biases",
     "is_homogeneous",
+    "is_leaky",
     "as_relu_network",
     "layer_biases",
     "network_pair",
+    "relu_forms",
+    "relu_pair",
+    "check_relu",
     "onto_domain",
     "without_output_scale",
     "difference_norm",
@@ -68,8 +80,15 @@ def has_biases(net: Any) -> bool:
 def is_homogeneous(*networks: Any) -> bool:
     """Whether every network is bias-free, hence positively homogeneous (docs/theory.md §1.5): then
     the error ``f - g`` is too, and its sup over the ball (the box) is attained on the sphere (the
-    box's surface). A positive output scale keeps homogeneity; a bias breaks it."""
+    box's surface). A positive output scale keeps homogeneity; a bias breaks it. The activation does
+    not matter: the leaky ReLU is positively homogeneous too (``s_a(u t) = u s_a(t)`` for ``u > 0``,
+    docs/theory.md §14.6)."""
     return not any(has_biases(net) for net in networks)
+
+
+def is_leaky(*networks: Any) -> bool:
+    """Whether some network has a leaky hidden activation (a non-zero ``negative_slope``)."""
+    return any(float(getattr(net, "negative_slope", 0.0)) != 0.0 for net in networks)
 
 
 @dataclass(frozen=True)
@@ -98,7 +117,8 @@ class ExactResult:
 
 
 def as_relu_network(net: Any) -> ReLUNetwork:
-    """A dense :class:`ReLUNetwork` computing the same function as ``net``."""
+    """A dense :class:`ReLUNetwork` computing the same function as ``net`` (with ``net``'s hidden
+    activation: a leaky network stays leaky, its ``negative_slope`` kept; a ticket's is G's)."""
     if isinstance(net, ReLUNetwork):
         return net
     if isinstance(net, Ticket):
@@ -118,7 +138,8 @@ def layer_biases(net: ReLUNetwork) -> tuple[np.ndarray | None, ...]:
 def without_output_scale(net: ReLUNetwork) -> ReLUNetwork:
     """``net`` with its output scale ``c`` (docs/theory.md §12) folded into the last layer, ``c W_l`` and
     ``c b_l``: the function ``c (W_l h + b_l)`` up to one rounding per entry (relative ``2^-53``), so
-    that every method reads weights and biases alone. ``net`` itself when ``c = 1``."""
+    that every method reads weights and biases alone. ``net`` itself when ``c = 1``. The hidden
+    activation (``negative_slope``) is kept."""
     scale = float(getattr(net, "output_scale", 1.0))
     if scale == 1.0:
         return net
@@ -126,16 +147,68 @@ def without_output_scale(net: ReLUNetwork) -> ReLUNetwork:
     biases = list(layer_biases(net))
     if biases[-1] is not None:
         biases[-1] = biases[-1] * scale
-    return ReLUNetwork(weights, biases if any(b is not None for b in biases) else None)
+    return ReLUNetwork(
+        weights, biases if any(b is not None for b in biases) else None, negative_slope=float(getattr(net, "negative_slope", 0.0))
+    )
 
 
 def network_pair(net: Any, target: Any) -> tuple[ReLUNetwork, ReLUNetwork]:
     """The two networks as dense ReLU networks of the same input and output dimensions, output scales
-    folded into their last layers (:func:`without_output_scale`)."""
+    folded into their last layers (:func:`without_output_scale`), each with its own hidden activation
+    (a leaky one stays leaky: for the methods that evaluate, not those that encode ReLU pieces,
+    which take :func:`relu_pair`)."""
     f, g = without_output_scale(as_relu_network(net)), without_output_scale(as_relu_network(target))
     if f.dims[0] != g.dims[0] or f.dims[-1] != g.dims[-1]:
         raise ShapeError(f"the networks map R^{f.dims[0]} -> R^{f.dims[-1]} and R^{g.dims[0]} -> R^{g.dims[-1]}")
     return f, g
+
+
+def _doubled(net: ReLUNetwork) -> ReLUNetwork:
+    """A ReLU network (slope 0) laid out as :meth:`~stronglth.ReLUNetwork.relu_equivalent` lays out a
+    leaky one: every hidden unit twice, reading ``z`` and ``-z``, the copies on ``-z`` read with weight
+    ``0`` (``s(z) = s(z) - 0 s(-z)``); the same function exactly (no product is rounded)."""
+    weights, biases = [], []
+    last = net.depth - 1
+    for i, (w, b) in enumerate(zip(net.weights, layer_biases(net), strict=True)):
+        if i > 0:
+            w = np.hstack((w, np.zeros_like(w)))
+        if i < last:
+            w = np.vstack((w, -w))
+            b = None if b is None else np.concatenate((b, -b))
+        weights.append(w)
+        biases.append(b)
+    return ReLUNetwork(weights, biases if any(b is not None for b in biases) else None, output_scale=net.output_scale)
+
+
+def relu_forms(f: ReLUNetwork, g: ReLUNetwork) -> tuple[ReLUNetwork, ReLUNetwork]:
+    """The pair as plain ReLU networks (``negative_slope = 0``), for the methods that encode ReLU pieces.
+
+    A leaky network ``s_a`` becomes :meth:`~stronglth.ReLUNetwork.relu_equivalent`: by
+    ``s_a(z) = s(z) - a s(-z)`` (docs/theory.md §14.6) each hidden unit becomes two ReLU units reading
+    ``z`` and ``-z``, the next layer reads them with ``W`` and ``-a W``. The function is the same up to
+    one rounding of each product ``a W`` (relative ``2^-53``), within the rounding every bound of the
+    package already states (as for an output scale folded into the last layer). When only one of the
+    two is leaky, the other is laid out the same way (:func:`_doubled`, exactly), so that the layers of
+    the two keep equal shapes and the differential bound can pair them. A pair of ReLU networks is
+    returned as it is (the same objects: every ReLU result stays bit for bit)."""
+    if not is_leaky(f, g):
+        return f, g
+    return tuple(net.relu_equivalent() if is_leaky(net) else _doubled(net) for net in (f, g))  # type: ignore[return-value]
+
+
+def relu_pair(net: Any, target: Any) -> tuple[ReLUNetwork, ReLUNetwork]:
+    """:func:`network_pair`, then :func:`relu_forms`: the pair as plain ReLU networks, output scales folded."""
+    return relu_forms(*network_pair(net, target))
+
+
+def check_relu(net: Any, where: str) -> None:
+    """Refuse a leaky network where ReLU pieces are encoded (:class:`~stronglth.errors.InvalidInputError`
+    naming ``where``): such code must receive :func:`relu_forms`, never read ``s_a`` as the ReLU."""
+    if is_leaky(net):
+        raise InvalidInputError(
+            f"{where} encodes ReLU units, and this network has a leaky ReLU (negative_slope={net.negative_slope!r}); pass its"
+            " net.relu_equivalent() (docs/theory.md §14.6), as the verification methods do"
+        )
 
 
 def difference_norm(diff: np.ndarray, norm: str) -> np.ndarray:

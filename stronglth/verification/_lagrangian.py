@@ -16,6 +16,8 @@ on the part (weak duality), and the right side is concretised over the box as us
 concretised value (a convex piecewise-linear function of each ``lambda_k``, smallest at ``0`` or where
 a coefficient changes sign), and the rounding of the combination is added to the allowance.
 If ``U_o + L_o < 0`` for the bounds ``U_o >= e_o``, ``L_o >= -e_o`` so obtained, the part is empty.
+The units are those of plain ReLU networks (a leaky network's ReLU form, docs/theory.md §14.6: a
+leaky unit is two units there, on ``z`` and ``-z``, each split on its own sign).
 """
 
 from __future__ import annotations

@@ -20,6 +20,9 @@ bound (docs/theory.md §3), recomputed here with rigorous spectral norms
 ``R_i = ||W_g,i|| R_{i-1}``, ``E_i = min(||W_f,i|| E_{i-1} + ||D_i|| R_{i-1}, ||W_g,i|| E_{i-1} + ||D_i|| (R_{i-1} + E_{i-1}))``,
 scaled by a bound of ``||v||`` on the sub-domain (every map is positively homogeneous), and
 intersected with the symbolic bounds' own (``sqrt(sum_j max(|lo_j|, |hi_j|)^2)``).
+
+The facts are the ReLU's: the weights here are those of plain ReLU networks, a leaky network's
+ReLU form (:func:`~stronglth.verification._common.relu_forms`, docs/theory.md §14.6) when it has one.
 """
 
 from __future__ import annotations

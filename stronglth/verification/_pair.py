@@ -5,7 +5,10 @@ A construction ticket against its own target is taken in its gadget form
 ``[I; -I]`` and the bounds are linear in ``v = (s(x), s(-x))``; other pairs densely. Output scales
 are folded into the last layers (:func:`~stronglth.verification._common.without_output_scale`);
 networks with biases are never split (a bias in the first layer breaks the linearity in ``v``) and
-carry their bias vectors layer by layer (``f_biases``, ``g_biases``).
+carry their bias vectors layer by layer (``f_biases``, ``g_biases``). A network with a leaky ReLU is
+taken in its ReLU form (:func:`~stronglth.verification._common.relu_forms`, docs/theory.md §14.6:
+twice the units, equal up to one rounding of each ``a W``), so that everything downstream bounds
+plain ReLU units; its best points are evaluated on that form too.
 """
 
 from __future__ import annotations
@@ -23,9 +26,9 @@ from stronglth.verification._common import (
     check_domain,
     is_homogeneous,
     layer_biases,
-    network_pair,
     onto_domain,
     output_errors,
+    relu_pair,
     without_output_scale,
 )
 from stronglth.verification._norm_bound import LayerNorms, layer_norms
@@ -74,11 +77,13 @@ def _is_split(w: np.ndarray) -> bool:
 
 
 def pair_layers(net: Any, target: Any) -> PairLayers:
-    """The pair to bound: a construction ticket against its own target in gadget form, else densely."""
+    """The pair to bound: a construction ticket against its own target in gadget form (ReLU only),
+    else densely as plain ReLU networks (:func:`~stronglth.verification._common.relu_pair`: a leaky
+    network in its ReLU form)."""
     pair = None
     if isinstance(net, Ticket) and net.target is not None and is_own_target(net, target):
         pair = gadget_network(net)
-    f, g = (without_output_scale(pair[0]), without_output_scale(pair[1])) if pair is not None else network_pair(net, target)
+    f, g = (without_output_scale(pair[0]), without_output_scale(pair[1])) if pair is not None else relu_pair(net, target)
     homogeneous = is_homogeneous(f, g)
     fb, gb = layer_biases(f), layer_biases(g)
     split = f.depth >= 2 and g.depth >= 2 and _is_split(f.weights[0]) and _is_split(g.weights[0])

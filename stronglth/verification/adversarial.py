@@ -2,7 +2,9 @@
 in ``norm="l2"`` (default) or ``"linf"``.
 
 The domain is the unit ``l2`` ball (``domain="ball"``, default) or the box ``[-1, 1]^d`` (``"box"``).
-For a bias-free pair (positively homogeneous, docs/theory.md §1.5) on the ball, the ascent moves on
+Each network is evaluated with its own hidden activation (the ReLU or a leaky ReLU, docs/theory.md
+§14.6; the gradient of :func:`input_vjp` follows it). For a bias-free pair (positively homogeneous,
+docs/theory.md §1.5; leaky networks too) on the ball, the ascent moves on
 the unit sphere along the gradient's tangential part; otherwise it steps along the gradient and
 projects onto the domain (``x / max(1, ||x||_2)`` for the ball, clipping to ``[-1, 1]`` for the box),
 and for a homogeneous pair on the box then scales the point onto the box's surface
@@ -21,7 +23,7 @@ import numpy as np
 
 from stronglth import _validate
 from stronglth.errors import InvalidInputError, TooLargeError
-from stronglth.relu import ReLUNetwork
+from stronglth.relu import ReLUNetwork, activate
 from stronglth.verification._common import (
     check_domain,
     check_norm,
@@ -57,15 +59,20 @@ _CHECKPOINTS = 4096
 
 def input_vjp(net: ReLUNetwork, x: np.ndarray, cotangent: np.ndarray) -> np.ndarray:
     """``cotangent[k] . d net(x[k]) / dx`` for each row: the gradient of a weighted sum of outputs
-    (a ReLU network is linear on each activation cone; at a kink the left cone's map is used)."""
+    (a ReLU network is linear on each activation cone; at a kink the left cone's map is used). A
+    leaky ReLU ``s_a`` (``net.negative_slope = a``) has derivative ``1`` where ``z > 0`` and ``a``
+    elsewhere (docs/theory.md §14.6). Reads ``net.weights`` alone: an output scale must be folded
+    into them first (:func:`~stronglth.verification._common.without_output_scale`)."""
+    slope = float(getattr(net, "negative_slope", 0.0))
     masks = []
     h = x
     for w, b in zip(net.weights[:-1], layer_biases(net)[:-1], strict=True):
         z = h @ w.T
         if b is not None:
             z += b
-        masks.append(z > 0)
-        h = np.maximum(z, 0.0)
+        active = z > 0
+        masks.append(active if slope == 0.0 else np.where(active, 1.0, slope))
+        h = activate(z, slope)
     grad = cotangent @ net.weights[-1]
     for w, mask in zip(reversed(net.weights[:-1]), reversed(masks), strict=True):
         grad = (grad * mask) @ w

@@ -22,6 +22,10 @@ both bounds and says ``inconclusive``.
 In both, a part's sign constraints also enter its output bound by Lagrangian relaxation, and the
 output bound is concretised over box and ball by the dual of the ball constraint
 (:func:`constrained_upper`, :mod:`~stronglth.verification._lagrangian`, docs/theory.md §10).
+
+A network with a leaky ReLU is searched in its ReLU form (:func:`~stronglth.verification._pair.pair_layers`,
+docs/theory.md §14.6): the bounds are certified for that form, equal to the leaky network up to one
+rounding of each product ``a W``; the lower bounds are errors of that form at points of the domain.
 """
 
 from __future__ import annotations

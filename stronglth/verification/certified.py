@@ -9,6 +9,12 @@ Over the box ``[-1, 1]^d`` a ball bound says nothing by itself (the box holds po
 with biases is not homogeneous: the bound of §3 is not derived for it, and there is a certified
 bound only where the construction supplies one (:func:`~stronglth.gadget_form.recomputed_certified_error`
 returns it); otherwise none, and :func:`certified_or_reason` says why.
+
+A ticket with a leaky ReLU (G's ``negative_slope``, docs/theory.md §14.6) has no gadget-form bound
+(the gadget identity is one of ReLU networks); its bound is the one its construction supplies
+(Burkholz's, recomputed by :mod:`stronglth.constructions.burkholz.certified` when G's slope is the
+target's), else none. Bias-free leaky networks are positively homogeneous, so the box bound
+``sqrt(d) E_l`` holds for them as for ReLU networks.
 """
 
 from __future__ import annotations
@@ -20,13 +26,14 @@ import numpy as np
 
 from stronglth.errors import InvalidInputError
 from stronglth.gadget_form import recomputed_certified_error
-from stronglth.verification._common import as_relu_network, check_domain, has_biases
+from stronglth.verification._common import as_relu_network, check_domain, has_biases, is_leaky
 
 __all__ = ["certified_bound", "certified_or_reason", "is_own_target"]
 
 
 def is_own_target(net: Any, target: Any) -> bool:
-    """Whether ``target`` computes with exactly the weights (and biases) of ``net.target`` (``None``: yes)."""
+    """Whether ``target`` computes with exactly the weights (and biases, output scale and hidden
+    activation) of ``net.target`` (``None``: yes)."""
     own = getattr(net, "target", None)
     if target is None or target is own:
         return own is not None
@@ -37,6 +44,8 @@ def is_own_target(net: Any, target: Any) -> bool:
         return False
     if float(getattr(other, "output_scale", 1.0)) != float(getattr(own, "output_scale", 1.0)):
         return False
+    if float(getattr(other, "negative_slope", 0.0)) != float(getattr(own, "negative_slope", 0.0)):
+        return False  # the same weights with another activation are another function
     same = all(np.array_equal(a, b) for a, b in zip(other.weights, own.weights, strict=True))
     if same and has_biases(own):
         same = other.bias_layers == own.bias_layers and all(
@@ -54,13 +63,21 @@ def certified_or_reason(ticket: Any, domain: str = "ball") -> tuple[float | None
     """The certified bound on ``sup ||ticket - ticket.target||_2`` over ``domain`` (``"ball"`` or
     ``"box"``) and what it is; or ``None`` and why there is none (module docstring)."""
     domain = check_domain(domain)
-    biased = has_biases(as_relu_network(ticket)) or has_biases(getattr(ticket, "target", None))
+    network = as_relu_network(ticket)
+    biased = has_biases(network) or has_biases(getattr(ticket, "target", None))
     value = recomputed_certified_error(ticket)
     if value is None:
         if biased:
             return None, (
                 "network has biases: not positively homogeneous, and its construction supplies no certified bound;"
                 " use method='bab' or 'bounds' for an upper bound"
+            )
+        target = getattr(ticket, "target", None)
+        if is_leaky(network, target):
+            slopes = f"{network.negative_slope!r}, target {float(getattr(target, 'negative_slope', 0.0))!r}"
+            return None, (
+                f"leaky ReLU (negative_slope: ticket {slopes}): no gadget-form bound, and its construction supplies"
+                " no certified bound; use method='bab' or 'bounds' for an upper bound (docs/theory.md §14.6)"
             )
         return None, "not a construction ticket (the bound of docs/theory.md §3 is defined for their gadget form)"
     if domain == "ball":

@@ -6,7 +6,8 @@ bounds over the ball or the box: a data row may lie outside the unit ball, where
 (certified, exact over the ball) says anything, and the counts of such rows are reported. The rows
 are evaluated in blocks under the memory budget of :mod:`~stronglth.verification.sampled`
 (:func:`~stronglth.verification.sampled.batch_rows`), so any number of rows (a memory-mapped
-``.npy`` file, say) runs in bounded memory beside the data itself.
+``.npy`` file, say) runs in bounded memory beside the data itself. Each network is evaluated with
+its own hidden activation (the ReLU or a leaky ReLU, docs/theory.md §14.6).
 """
 
 from __future__ import annotations

@@ -17,6 +17,11 @@ kept exact: the bounds are linear in ``v = (s(x), s(-x))``.
 The domain is the unit ``l2`` ball (``domain="ball"``) or the box ``[-1, 1]^d`` (``"box"``), and, for
 branch-and-bound, any sub-box of it intersected with the domain.
 
+A network with a leaky ReLU ``s_a`` is bounded in its ReLU form (``s_a(z) = s(z) - a s(-z)``: each unit
+twice, on ``z`` and ``-z``, read with ``W`` and ``-a W``; :func:`~stronglth.verification._pair.pair_layers`,
+docs/theory.md §14.6): the bound is certified for that form, whose function equals the leaky
+network's up to one rounding of each product ``a W`` (relative ``2^-53``).
+
 Biases shift the pre-activations by constants: ``z' = W_g h + b_g``, ``dz' = W_f dh + (W_f - W_g) h +
 (b_f - b_g)`` (the difference split exactly by TwoSum); each constant is added to the linear bounds'
 constants, its rounding to their allowance. The norm-based bounds and the spectral split of the
@@ -37,7 +42,7 @@ from typing import Any
 
 import numpy as np
 
-from stronglth.verification._common import ExactResult, check_norm
+from stronglth.verification._common import ExactResult, check_norm, check_relu
 from stronglth.verification._norm_bound import half_split, l2_of_bounds, next_norm, spectral_combination, v_norm
 from stronglth.verification._pair import DOMAINS, PairLayers, best_point, check_domain, maximiser_points, pair_layers
 from stronglth.verification._symbolic import (
@@ -238,6 +243,8 @@ def bound_subdomains(
     ``norm_bounds``: also intersect with the norm-based bounds of
     :mod:`~stronglth.verification._norm_bound` at every layer (``None``: for batches of at most
     :data:`SPECTRAL_MAX_BATCH`; ``False``: the symbolic bounds alone)."""
+    check_relu(layers.f, "the differential bound")
+    check_relu(layers.g, "the differential bound")
     batch = lo.shape[0]
     dom = (lo, hi, ball, layers.split)
     v = exact_input(batch, layers.m)

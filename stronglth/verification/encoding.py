@@ -1,5 +1,7 @@
 """The linear model the exact MILP solves (docs/theory.md §6): two ReLU networks on a shared input,
-each ReLU in big-M form with bounds from interval arithmetic tightened by LP.
+each ReLU in big-M form with bounds from interval arithmetic tightened by LP. Plain ReLU networks
+only: a leaky network is refused (:func:`~stronglth.verification._common.check_relu`); the MILP
+passes its ReLU form (docs/theory.md §14.6).
 
 A linear form is a ``dict`` from variable index to coefficient; the key :data:`CONSTANT` (``-1``, never
 a variable) holds its constant term, which biases bring in. Constraints move the constant into their
@@ -11,7 +13,7 @@ import numpy as np
 from scipy.optimize import LinearConstraint, linprog
 
 from stronglth.relu import ReLUNetwork
-from stronglth.verification._common import layer_biases
+from stronglth.verification._common import check_relu, layer_biases
 
 __all__ = ["CONSTANT", "PairEncoding", "constraint_matrix", "split_constant"]
 
@@ -143,6 +145,7 @@ class PairEncoding:
 
     def single(self, net: ReLUNetwork) -> list[dict[int, float]]:
         """Encode one network on its own; return its outputs as linear forms."""
+        check_relu(net, "the MILP encoding")
         forms: list[dict[int, float]] = [{j: 1.0} for j in range(self.d)]
         lo, hi = np.full(self.d, -1.0), np.full(self.d, 1.0)
         for i, (w, b) in enumerate(zip(net.weights, layer_biases(net), strict=True)):
@@ -159,6 +162,8 @@ class PairEncoding:
 
     def pair(self, f: ReLUNetwork, g: ReLUNetwork) -> tuple[list[dict[int, float]], list[dict[int, float]]]:
         """Encode both networks; return their outputs as linear forms over the variables."""
+        check_relu(f, "the MILP encoding")
+        check_relu(g, "the MILP encoding")
         if f.depth != g.depth:
             return self.single(f), self.single(g)
         forms: dict[str, list[dict[int, float]] | None] = {"f": [{j: 1.0} for j in range(self.d)], "g": None}  # None: g's are f's

@@ -3,9 +3,13 @@
 
 Bias-free networks are positively homogeneous and piecewise linear, so ``e(x) = f(x) - g(x)`` is
 linear on each cone of constant activation pattern and its sup over the ball (the box) is attained
-on the sphere (the box's surface). Networks with biases are not homogeneous: the methods below that
-rely on it say so and handle them otherwise or refuse. The error is ``||e(x)||`` in ``norm``:
-``"l2"`` (default) or ``"linf"``.
+on the sphere (the box's surface). All of this holds for a leaky ReLU ``s_a(t) = max(t, a t)`` as
+well (docs/theory.md §14.6: positively homogeneous, linear on each side of 0, each network with its
+own slope): the enumerations (``d = 1, 2``) read leaky networks as they are (an inactive unit
+passes ``a z`` instead of 0), the MILP and the differential bound receive their ReLU forms
+(:func:`~stronglth.verification._common.relu_forms`; equal up to one rounding of each ``a W``).
+Networks with biases are not homogeneous: the methods below that rely on it say so and handle them
+otherwise or refuse. The error is ``||e(x)||`` in ``norm``: ``"l2"`` (default) or ``"linf"``.
 
 - ``d = 1``: ``max ||e(+-1)||`` (docs/theory.md §1); for networks with biases (not homogeneous) the
   interval ``[-1, 1]`` is cut at every breakpoint of either network, layer by layer, and the error
@@ -36,12 +40,13 @@ import numpy as np
 from stronglth import _validate
 from stronglth.errors import InvalidInputError
 from stronglth.gadget_form import gadget_network
-from stronglth.relu import ReLUNetwork
+from stronglth.relu import ReLUNetwork, activate
 from stronglth.ticket import Ticket
 from stronglth.verification._common import (
     ExactResult,
     check_norm,
     is_homogeneous,
+    is_leaky,
     layer_biases,
     network_pair,
     output_errors,
@@ -69,25 +74,28 @@ lower bound); the others aim at ``upper <= (1 + rel_gap) lower``."""
 
 AUTO_MILP_MAX_UNITS = 32
 """``"auto"`` for ``d >= 3`` takes the MILP when both networks (in gadget form) have at most this many
-hidden units together and ``d <= 8``, else branch-and-bound (measured: ``benchmarks/verify_bab.py``)."""
+hidden units together and ``d <= 8``, else branch-and-bound (measured: ``benchmarks/verify_bab.py``);
+units as the MILP encodes them (a pair with a leaky network: its ReLU forms, twice the units)."""
 
 
 def auto_method(f: ReLUNetwork, g: ReLUNetwork) -> str:
     """The method ``"auto"`` uses for the pair ``(f, g)`` as the exact methods see it: ``endpoints``
     (``d = 1``; breakpoints for networks with biases), ``circle`` (``d = 2``, bias-free), ``milp``
-    (small networks, ``d <= 8``), else ``bab``."""
+    (small networks, ``d <= 8``; a pair with a leaky network counts the units of its ReLU forms), else ``bab``."""
     d = f.dims[0]
     if d == 1 or (d == 2 and is_homogeneous(f, g)):
         return "endpoints" if d == 1 else "circle"
-    units = sum(f.dims[1:-1]) + sum(g.dims[1:-1])
+    units = (sum(f.dims[1:-1]) + sum(g.dims[1:-1])) * (2 if is_leaky(f, g) else 1)
     return "milp" if d <= MAX_SIGN_CUTS_D and units <= AUTO_MILP_MAX_UNITS else "bab"
 
 
 def _breakpoints(net: ReLUNetwork, a0: float, a1: float, layer: int) -> list[float]:
     """``d = 1``: the points of ``(a0, a1)`` where a unit of hidden layer ``layer`` of ``net`` changes
     sign, given that the layers before it have constant patterns on the interval (its
-    pre-activations are then affine there, ``p x + q``, read at the midpoint)."""
+    pre-activations are then affine there, ``p x + q``, read at the midpoint). An inactive unit
+    passes ``a (p x + q)`` for a leaky ReLU of slope ``a``, 0 for the ReLU."""
     mid = 0.5 * (a0 + a1)
+    leak = float(net.negative_slope)
     slope, const = np.ones(1), np.zeros(1)  # h = slope x + const on the interval
     for i, (w, b) in enumerate(zip(net.weights, layer_biases(net), strict=True)):
         p, q = w @ slope, w @ const + (0.0 if b is None else b)
@@ -96,13 +104,16 @@ def _breakpoints(net: ReLUNetwork, a0: float, a1: float, layer: int) -> list[flo
                 roots = np.where(p != 0, -q / np.where(p != 0, p, 1.0), np.nan)
             return [float(t) for t in roots if a0 < t < a1]
         active = p * mid + q > 0
-        slope, const = np.where(active, p, 0.0), np.where(active, q, 0.0)
+        if leak == 0.0:
+            slope, const = np.where(active, p, 0.0), np.where(active, q, 0.0)
+        else:
+            slope, const = np.where(active, p, leak * p), np.where(active, q, leak * q)
     return []
 
 
 def exact_error_breakpoints(f: ReLUNetwork, g: ReLUNetwork, norm: str = "l2") -> ExactResult:
-    """``d = 1``, any networks (biases too): ``[-1, 1]`` cut, layer by layer, where a unit of either
-    network changes sign; on each piece both networks are affine, so the error's norm (convex) is
+    """``d = 1``, any networks (biases too, leaky ReLUs too): ``[-1, 1]`` cut, layer by layer, where a unit
+    of either network changes sign; on each piece both networks are affine, so the error's norm (convex) is
     largest at an end of a piece: the max over all ends is the sup, exactly up to floating point."""
     start = time.perf_counter()
     pieces = [(-1.0, 1.0)]
@@ -136,18 +147,19 @@ def exact_error_1d(f: ReLUNetwork, g: ReLUNetwork, norm: str = "l2") -> ExactRes
 
 def _pattern_linear_maps(net: ReLUNetwork, x: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
     """Pre-activation maps (as matrices acting on x) of every layer, on the cone of ``x``, and the
-    network's local linear map."""
+    network's local linear map (an inactive unit of a leaky ReLU of slope ``a`` passes ``a z``)."""
     maps = []
     local = np.eye(x.size)
     h = x.copy()
+    leak = float(net.negative_slope)
     for i, w in enumerate(net.weights):
         pre_map = w @ local
         maps.append(pre_map)
         z = w @ h
         if i < net.depth - 1:
             active = z > 0
-            local = pre_map * active[:, None]
-            h = np.maximum(z, 0.0)
+            local = pre_map * (active[:, None] if leak == 0.0 else np.where(active, 1.0, leak)[:, None])
+            h = activate(z, leak)
         else:
             local = pre_map
     return maps, local
@@ -228,7 +240,8 @@ def _arc_maximisers(a: np.ndarray, norm: str) -> list[float]:
 
 def _exact_pair(net: Any, target: Any) -> tuple[ReLUNetwork, ReLUNetwork]:
     """The pair the exact methods work on: a construction ticket against its own target in the
-    shared gadget form (:func:`gadget_network`), anything else densely."""
+    shared gadget form (:func:`gadget_network`; ReLU tickets and targets only), anything else densely,
+    each network with its own activation (the MILP takes the ReLU forms itself)."""
     if isinstance(net, Ticket) and net.target is not None and is_own_target(net, target):
         pair = gadget_network(net)
         if pair is not None:

@@ -8,6 +8,10 @@ lower bound ``L = |e(x*/|x*|)|``; the tangent cut ``x*/|x*| . x <= 1`` is added 
 again until ``U <= (1 + rel_gap) L``: the circumscribed polytope shrinks onto the ball around the
 maximiser, the inscribed point sits on it. Past the time limit the result is marked inconclusive
 and keeps the bounds found so far.
+
+A network with a leaky ReLU ``s_a`` is encoded as its ReLU form (``s_a(z) = s(z) - a s(-z)``,
+:func:`~stronglth.verification._common.relu_forms`, docs/theory.md §14.6): twice the units, the two
+binaries of a unit's pair tied (they sum to 1), the function equal up to one rounding of each ``a W``.
 """
 
 from __future__ import annotations
@@ -26,7 +30,15 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 
 from stronglth.errors import TooLargeError
 from stronglth.relu import ReLUNetwork
-from stronglth.verification._common import ExactResult, difference_norm, is_homogeneous, onto_domain, output_errors
+from stronglth.verification._common import (
+    ExactResult,
+    difference_norm,
+    is_homogeneous,
+    onto_domain,
+    output_errors,
+    relu_forms,
+    without_output_scale,
+)
 from stronglth.verification.encoding import PairEncoding, constraint_matrix, split_constant
 
 __all__ = ["exact_error_milp", "MAX_SIGN_CUTS_D", "MAX_ENTRIES"]
@@ -125,8 +137,12 @@ def exact_error_milp(
     onto the box's surface, which only raises its error). For networks with biases (not
     homogeneous) a maximiser inside the ball is kept as it is, one outside is projected onto the
     sphere (``x / ||x||``) for the lower bound and cut off by the tangent plane there.
+
+    Output scales are folded into the last layers and leaky networks replaced by their ReLU forms
+    here (module docstring), so any pair of networks may be passed; a ReLU pair is used as it is.
     """
     started = time.perf_counter()
+    f, g = relu_forms(without_output_scale(f), without_output_scale(g))
     d = f.dims[0]
     n_out = f.dims[-1]
     units = sum(f.dims[1:-1]) + sum(g.dims[1:-1])

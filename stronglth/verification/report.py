@@ -18,7 +18,11 @@ and each over one domain, ``domain="ball"`` (the unit ``l2`` ball, default) or `
 
 Networks may be :class:`~stronglth.Ticket` (evaluated through its compacted form), any
 :class:`~stronglth.ReLUNetwork` (targets included), or a torch ``nn.Sequential`` of ``Linear``
-and ``ReLU``.
+and ``ReLU`` (read by :meth:`~stronglth.ReLUNetwork.from_torch`). Each may have a leaky ReLU
+``max(t, a t)`` (``negative_slope = a``; a ticket's is G's, docs/theory.md §14.6), and each is
+evaluated with its own: sampled, adversarial and the errors on data evaluate the leaky networks
+themselves; the exact methods enumerate them (``d = 1, 2``) or bound their ReLU forms (MILP,
+branch-and-bound, the differential bound; equal up to one rounding of each ``a W``).
 """
 
 from __future__ import annotations

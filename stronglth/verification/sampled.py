@@ -2,7 +2,8 @@
 in the Euclidean norm of the output difference (``norm="l2"``, default) or its max norm (``"linf"``).
 
 The domain is the unit ``l2`` ball (``domain="ball"``, default) or the box ``[-1, 1]^d`` (``"box"``).
-A pair of bias-free ReLU networks is positively homogeneous (docs/theory.md §1.5): the sup of its
+A pair of bias-free ReLU networks (or leaky ReLU networks, each evaluated with its own slope,
+docs/theory.md §14.6) is positively homogeneous (docs/theory.md §1.5): the sup of its
 error over the ball is attained on the unit sphere, over the box on the box's surface
 (``||x||_inf = 1``), so the points are drawn there (:data:`POINT_KINDS`: ``"sphere"``,
 ``"box_surface"``). When either network has biases it is not homogeneous and the sup may be attained

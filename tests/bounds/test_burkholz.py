@@ -112,3 +112,30 @@ def test_refusals():
         bounds.subset_sum_block_size(1e-3, 1.6, 1e-3, law="uniform")  # beyond any sum of one fresh value and [-1/2, 1/2]
     with pytest.raises(InvalidInputError):
         bounds.burkholz_dims((3, 4), (1, 2))
+
+
+@pytest.mark.parametrize("a", [0.01, 0.1, 0.5])
+def test_leaky_tolerances_spend_exactly_eps(a):
+    # docs/theory.md §14.6: h_1 = 2 (1 + a^2) in gamma_1, every other gamma_i as for the ReLU
+    dims, ks = (4, 8, 3, 1), (30, 12, 9)
+    etas = bounds.burkholz_tolerances(dims, 0.1, ks, negative_slope=a)
+    gammas = bounds.burkholz_amplification(dims, ks, negative_slope=a)
+    relu = bounds.burkholz_amplification(dims, ks)
+    assert sum(g * e for g, e in zip(gammas, etas, strict=True)) == pytest.approx(0.1, rel=1e-12)
+    assert gammas[0] == pytest.approx(math.sqrt(2 * (1 + a * a) * 4 * 1) * 8 * 12 * 3 * 9, rel=1e-14)
+    assert gammas[0] == pytest.approx(relu[0] * math.sqrt(1 + a * a), rel=1e-14) and gammas[1:] == relu[1:]
+    assert bounds.burkholz_amplification(dims, ks, negative_slope=0.0) == relu
+
+
+@pytest.mark.parametrize("dims, a", [((2, 3), 0.5), ((4, 8, 1), 0.1), ((3, 4, 2, 2), 0.01)])
+def test_leaky_theorem_block_sizes_are_a_fixed_point_within_delta(dims, a):
+    # the first layer's subset sums approximate W_1 / (1 + a): w_max,1 / (1 + a) in the lemma
+    ks = bounds.burkholz_theorem_block_sizes(dims, 0.2, 0.05, negative_slope=a)
+    etas = bounds.burkholz_tolerances(dims, 0.2, ks, negative_slope=a)
+    tau = 0.05 / sum(bounds.burkholz_event_counts(dims, ks))
+    for i, (k, eta) in enumerate(zip(ks, etas, strict=True)):
+        w_max = min(1.0, 1.0 / math.sqrt(dims[i])) / (1 + a if i == 0 else 1)
+        assert k == max(1, bounds.subset_sum_block_size(eta, w_max, tau, law="product" if i == 0 else "uniform")[0])
+    assert bounds.burkholz_failure_probability(dims, ks, 0.2, negative_slope=a) <= 0.05
+    with pytest.raises(InvalidInputError, match="negative_slope"):
+        bounds.burkholz_theorem_block_sizes(dims, 0.2, 0.05, negative_slope=1.0)

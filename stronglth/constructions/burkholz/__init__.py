@@ -1,5 +1,6 @@
 """Burkholz, "Most activation functions can win the lottery without excessive depth" (NeurIPS 2022):
-a random network of depth ``l + 1`` for a ReLU target of depth ``l`` (docs/theory.md §14).
+a random network of depth ``l + 1`` for a target of depth ``l`` with the ReLU or a leaky ReLU
+``max(t, a t)`` (docs/theory.md §14, §14.6).
 
 One step a module:
 

@@ -1,19 +1,22 @@
 """The certified a-posteriori bound of the depth ``l + 1`` construction (docs/theory.md §14.4, derived
-here), from the layers' errors and kept weights, and recomputed from a ticket alone.
+here), from the layers' errors and kept weights, and recomputed from a ticket alone; for the ReLU and
+for a leaky ReLU ``s_a(t) = max(t, a t)``, ``0 <= a < 1`` (docs/theory.md §14.6).
 
 The ticket's hidden layer ``i < l`` holds ``c_i`` copies of each target neuron (unit ``o c_i + c``);
-``E_i`` repeats each coordinate ``c_i`` times. With ``D_1 = [D+, D-]`` (first layer, rows: copies) and,
-for ``i >= 2``, ``V_i`` the kept weights of ``M_{i+1}`` and ``D_i = V_i E_{i-1} - E_i W_i`` (block sums
+``E_i`` repeats each coordinate ``c_i`` times. With ``D_1 = [D+, D-]`` (first layer, rows: copies;
+``D+ = A - W_1 / (1 + a)``, ``D- = B + W_1 / (1 + a)``: :func:`first_layer_targets`) and, for
+``i >= 2``, ``V_i`` the kept weights of ``M_{i+1}`` and ``D_i = V_i E_{i-1} - E_i W_i`` (block sums
 minus the target), the error ``e_i = y'_i - E_i y_i`` of the copies satisfies
-``e_i = D_i y_{i-1} + V_i e_{i-1}`` before the ReLU (1-Lipschitz entrywise, and ``s(E z) = E s(z)``).
-Two bounds are carried together, a Euclidean one ``err_i >= ||e_i||`` and an entrywise one
-``b_i >= |e_i|``:
+``e_i = D_i y_{i-1} + V_i e_{i-1}`` before the activation (1-Lipschitz entrywise, and ``s_a(E z) =
+E s_a(z)``; no sign of ``y`` is used). Two bounds are carried together, a Euclidean one
+``err_i >= ||e_i||`` and an entrywise one ``b_i >= |e_i|``:
 
-    err_1 = ||D_1||_2,  b_1 = row norms of D_1                          (||[s(x); s(-x)]|| = ||x|| <= 1)
+    err_1 = sqrt(1 + a^2) ||D_1||_2,  b_1 = sqrt(1 + a^2) rows(D_1)     (||[s_a(x); s_a(-x)]|| = sqrt(1 + a^2) ||x||)
     err_i = ||D_i||_2 R_{i-1} + min(||V_i||_2 err_{i-1}, || |V_i| b_{i-1} ||)
     b_i   = rows(D_i) R_{i-1} + min(|V_i| b_{i-1}, rows(V_i) err_{i-1})  (entrywise min)
 
-with ``R_{i-1} = prod_{j<i} ||W_j||_2 >= ||y_{i-1}||``; ``err_l`` bounds ``sup_{||x|| <= 1} ||T(x) - F(x)||``.
+with ``R_{i-1} = prod_{j<i} ||W_j||_2 >= ||y_{i-1}||`` (``|s_a(t)| <= |t|``); ``err_l`` bounds
+``sup_{||x|| <= 1} ||T(x) - F(x)||``. For ``a = 0`` no factor is applied (the ReLU bound, bit for bit).
 ``||V||_2`` is computed densely up to :data:`DENSE_NORM_ENTRIES` entries and replaced by the Frobenius
 norm (an upper bound) above.
 """
@@ -26,7 +29,14 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["DENSE_NORM_ENTRIES", "copy_error_trace", "first_layer_errors", "copy_layer_errors", "recomputed_certified_error"]
+__all__ = [
+    "DENSE_NORM_ENTRIES",
+    "copy_error_trace",
+    "first_layer_errors",
+    "first_layer_targets",
+    "copy_layer_errors",
+    "recomputed_certified_error",
+]
 
 DENSE_NORM_ENTRIES = 1 << 22
 """Spectral norms of kept matrices up to this many entries are exact (dense SVD); above, Frobenius."""
@@ -43,13 +53,34 @@ def _spectral(matrix: Any) -> float:
     return float(np.sqrt(np.sum(np.square(sparse.data))))
 
 
+def first_layer_targets(weights: np.ndarray, negative_slope: float = 0.0) -> np.ndarray:
+    """What the first layer's subset sums approximate: ``W_1`` for the ReLU, ``W_1 / (1 + a)`` for a
+    leaky ReLU (``A s_a(x) + B s_a(-x) = W x`` for every ``x`` exactly when ``A = -B = W / (1 + a)``,
+    since ``s_a(x) - s_a(-x) = (1 + a) x``; docs/theory.md §14.6). The construction and the
+    recomputation of the bound use this one function, so both see the same float64 values."""
+    return weights if negative_slope == 0.0 else weights / (1.0 + negative_slope)
+
+
+def _first_factor(negative_slope: float) -> float:
+    """``sqrt(1 + a^2)``: ``||[s_a(x); s_a(-x)]||_2 = sqrt(1 + a^2) ||x||_2``."""
+    return float(np.sqrt(1.0 + negative_slope * negative_slope))
+
+
 def copy_error_trace(
-    d_first: np.ndarray, later: Sequence[tuple[sp.csr_matrix, np.ndarray]], spectral_norms: Sequence[float]
+    d_first: np.ndarray,
+    later: Sequence[tuple[sp.csr_matrix, np.ndarray]],
+    spectral_norms: Sequence[float],
+    *,
+    negative_slope: float = 0.0,
 ) -> tuple[float, ...]:
     """``(err_1, ..., err_l)`` of the module docstring: ``d_first`` is ``D_1 = [D+, D-]`` (copies x 2 n_0),
-    ``later`` the pairs ``(V_i, D_i)`` for ``i = 2 .. l`` and ``spectral_norms`` the target's ``||W_i||_2``."""
+    ``later`` the pairs ``(V_i, D_i)`` for ``i = 2 .. l``, ``spectral_norms`` the target's ``||W_i||_2``
+    and ``negative_slope`` the activation's ``a`` (``err_1`` and ``b_1`` carry ``sqrt(1 + a^2)``)."""
     err = _spectral(d_first)
     bound = np.linalg.norm(d_first, axis=1)
+    if negative_slope != 0.0:
+        factor = _first_factor(negative_slope)
+        err, bound = err * factor, bound * factor
     out = [err]
     radius = 1.0
     for i, (v, d) in enumerate(later, start=2):
@@ -65,9 +96,14 @@ def copy_error_trace(
     return tuple(out)
 
 
-def first_layer_errors(first: Any, second: Any, weights: np.ndarray, copies: int) -> np.ndarray | None:
+def first_layer_errors(
+    first: Any, second: Any, weights: np.ndarray, copies: int, *, negative_slope: float = 0.0
+) -> np.ndarray | None:
     """``D_1 = [D+, D-]`` (rows: copies ``o copies + c``) from the kept entries of ``M_1`` (``first``: a
-    unit reads one input) and ``M_2`` (``second``); ``None`` when a unit of ``M_1`` reads several inputs."""
+    unit reads one input) and ``M_2`` (``second``), against :func:`first_layer_targets` of ``weights``
+    (``W_1``, or ``W_1 / (1 + a)`` for ``negative_slope = a``); ``None`` when a unit of ``M_1`` reads
+    several inputs. Unit ``h`` computes ``s_a(u_h x_j) = u_h s_a(x_j)`` (``u_h > 0``) or
+    ``|u_h| s_a(-x_j)`` (``u_h < 0``), so row ``r`` of ``M_2`` computes ``A s_a(x) + B s_a(-x)``."""
     n_out, n_in = weights.shape
     if np.any(np.diff(first.rows) == 0):
         return None
@@ -83,7 +119,7 @@ def first_layer_errors(first: Any, second: Any, weights: np.ndarray, copies: int
             a[r, j] += v * u
         elif u < 0:
             b[r, j] += v * -u
-    target = np.repeat(weights, copies, axis=0)
+    target = np.repeat(first_layer_targets(weights, negative_slope), copies, axis=0)
     return np.hstack((a - target, b + target))
 
 
@@ -106,9 +142,14 @@ def recomputed_certified_error(ticket: Any, reference: Any = None) -> float | No
     :meth:`Ticket.audit <stronglth.Ticket.audit>` (docs/theory.md §14.4). ``reference``: the network the
     ticket's layers approximate, in place of ``ticket.target`` (for a rescaled ticket, ``F / c`` of
     :func:`stronglth.gadget_form.reference_target`; the caller multiplies by the output scale);
-    without it, a ticket with an output scale has no bound here."""
+    without it, a ticket with an output scale has no bound here. The activation is G's,
+    ``ticket.network.negative_slope``; it must be the reference target's (else ``None``: the bound
+    compares networks with one activation, docs/theory.md §14.6)."""
     target = getattr(ticket, "target", None) if reference is None else reference
     if target is None or ticket.network.depth != target.depth + 1 or getattr(target, "has_biases", False):
+        return None
+    slope = float(getattr(ticket.network, "negative_slope", 0.0))
+    if slope != float(getattr(target, "negative_slope", 0.0)):
         return None
     scaled = reference is None and float(getattr(ticket, "output_scale", 1.0)) != 1.0
     if getattr(ticket, "bias_nnz", 0) or scaled:
@@ -121,7 +162,7 @@ def recomputed_certified_error(ticket: Any, reference: Any = None) -> float | No
         return None
     if copies[-1] != 1:
         return None
-    d_first = first_layer_errors(ticket.kept(1), ticket.kept(2), target.weights[0], copies[0])
+    d_first = first_layer_errors(ticket.kept(1), ticket.kept(2), target.weights[0], copies[0], negative_slope=slope)
     if d_first is None:
         return None
     later = [
@@ -129,4 +170,4 @@ def recomputed_certified_error(ticket: Any, reference: Any = None) -> float | No
         for i in range(2, depth + 1)
     ]
     spectral = [n.spectral_norm for n in target.layer_norms()]
-    return copy_error_trace(d_first, later, spectral)[-1]
+    return copy_error_trace(d_first, later, spectral, negative_slope=slope)[-1]

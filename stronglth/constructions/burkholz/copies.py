@@ -7,9 +7,11 @@ Target layer ``i >= 2`` reads ``k_i`` copies of every neuron ``j`` of layer ``i 
 (rows ``o c_i + c`` of ``M_{i+1}``; ``c_i = k_{i+1}``, and 1 for the output layer). For each row
 ``r = o c_i + c`` and input ``j`` the kept weights are a subset ``S`` of the ``k_i`` values
 ``M_{i+1}[r, j k_i + h]`` whose sum is within ``eta_i`` of ``W_i[o, j]``: G's weights themselves are the
-subset-sum values (i.i.d. ``U[-1, 1]``), no products, one side only (the inputs are post-ReLU,
-``>= 0``). :func:`solve_copy_layer` works on any :class:`~stronglth.random_network.RandomNetwork`
-whose matrix ``M_t`` has those rows and columns; :func:`copy_events` is the same on plain arrays.
+subset-sum values (i.i.d. ``U[-1, 1]``), no products, one side only: the kept weights multiply the
+copies themselves, so no sign of the input is used (``>= 0`` after a ReLU, either sign after a leaky
+ReLU, docs/theory.md §14.6). :func:`solve_copy_layer` works on any
+:class:`~stronglth.random_network.RandomNetwork` whose matrix ``M_t`` has those rows and columns;
+:func:`copy_events` is the same on plain arrays.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """The depth ``l + 1`` construction (Burkholz, "Most activation functions can win the lottery without
 excessive depth", NeurIPS 2022; docs/theory.md §14): a ticket of a random network of depth ``l + 1``,
-not ``2l``, for a ReLU target of depth ``l``, every weight a subset sum.
+not ``2l``, for a target of depth ``l`` with the ReLU or a leaky ReLU ``s_a(t) = max(t, a t)``
+(``0 < a < 1``; G then has the target's activation, docs/theory.md §14.6), every weight a subset sum.
 
 G's matrices (docs/theory.md §14.1; ``bounds.burkholz_dims``): ``M_1`` ``(n_0 k_1, n_0)`` univariate,
 ``M_{i+1}`` ``(n_i c_i, n_{i-1} k_i)`` with ``c_i = k_{i+1}`` copies of each neuron of target layer ``i``
@@ -61,8 +62,9 @@ class _Layer:
     solves: int
 
 
-def _network(shapes: Sequence[tuple[int, int]], seed: int) -> RandomNetwork:
-    return RandomNetwork(list(shapes), seed=seed)
+def _network(shapes: Sequence[tuple[int, int]], seed: int, negative_slope: float) -> RandomNetwork:
+    """G: its values are those of every other G with this seed; its activation is the target's."""
+    return RandomNetwork(list(shapes), seed=seed, negative_slope=negative_slope)
 
 
 def _matrix_view(t: int, shape: tuple[int, int], seed: int) -> RandomNetwork:
@@ -86,6 +88,7 @@ def _solve(target: TargetNetwork, i: int, k: int, copies: int, eta: float, r: _R
             objective=r.objective,
             max_candidates=r.max_candidates,
             stop_on_failure=stop,
+            negative_slope=r.negative_slope,
         )
         entries = [first.first, first.second] if first.complete else []
         return _Layer(1, k, copies, eta, entries, first.failures, first.complete, first.solves)
@@ -109,6 +112,7 @@ class _Resolved:
     explicit: tuple[int, ...] | None
     theorem: tuple[int, ...] | None
     spectral: tuple[float, ...]
+    negative_slope: float
 
 
 def _resolve(
@@ -125,6 +129,7 @@ def _resolve(
     eps = _validate.positive_float(eps, "eps")
     delta = _validate.probability(delta, "delta")
     seed = _validate.seed(seed)
+    slope = _validate.negative_slope(target.negative_slope)
     on_failure = _validate.choice(on_failure, "on_failure", ON_FAILURE)
     objective = _validate.choice(objective, "objective", OBJECTIVES)
     max_candidates = MAX_K if max_candidates is None else _validate.positive_int(max_candidates, "max_candidates")
@@ -133,7 +138,7 @@ def _resolve(
     explicit = theorem = None
     if isinstance(block_sizes, str):
         if block_sizes == "theorem":
-            theorem = explicit = burkholz_theorem_block_sizes(target.dims, eps, delta)
+            theorem = explicit = burkholz_theorem_block_sizes(target.dims, eps, delta, negative_slope=slope)
         elif block_sizes != "auto":
             raise InvalidInputError(
                 f"block_sizes must be 'auto', 'theorem' or a list of {target.depth} integers, got {block_sizes!r}"
@@ -145,13 +150,13 @@ def _resolve(
             f"block_sizes must be 'auto', 'theorem' or a list of {target.depth} integers, got {block_sizes!r}"
         )
     spectral = tuple(n.spectral_norm for n in target.layer_norms())
-    return _Resolved(eps, delta, seed, on_failure, objective, max_candidates, explicit, theorem, spectral)
+    return _Resolved(eps, delta, seed, on_failure, objective, max_candidates, explicit, theorem, spectral, slope)
 
 
 def _eta(target: TargetNetwork, r: _Resolved, i: int, later: dict[int, int]) -> float:
     """``eta_i``: it depends on ``k_{i+1} .. k_l`` only (the others are placeholders)."""
     ks = [later.get(m, 1) for m in range(1, target.depth + 1)]
-    return burkholz_tolerances(target.dims, r.eps, ks, r.spectral)[i - 1]
+    return burkholz_tolerances(target.dims, r.eps, ks, r.spectral, negative_slope=r.negative_slope)[i - 1]
 
 
 def _start(target: TargetNetwork, r: _Resolved, i: int, copies: int, eta: float) -> int:
@@ -241,8 +246,10 @@ def construct_burkholz(
     max_candidates: int | None = None,
     max_values: int | float = DEFAULT_MAX_VALUES,
 ) -> Ticket:
-    """A ticket of a random network of depth ``l + 1`` for a ReLU target of depth ``l`` (Burkholz,
-    NeurIPS 2022; docs/theory.md §14).
+    """A ticket of a random network of depth ``l + 1`` for a target of depth ``l`` (Burkholz,
+    NeurIPS 2022; docs/theory.md §14), ReLU or leaky ReLU ``s_a(t) = max(t, a t)``: G (and so the
+    ticket) has the target's ``negative_slope`` and the same values as for the ReLU; the first layer's
+    subset sums approximate ``W_1 / (1 + a)`` and the bound carries ``sqrt(1 + a^2)`` (§14.6).
 
     Args:
         eps: the sup-norm (l2) budget: per-weight tolerances ``eta_i = bounds.burkholz_tolerances(dims,
@@ -288,7 +295,7 @@ def construct_burkholz(
         found[i] = layers[i].k
     ks = tuple(found[i] for i in range(1, depth + 1))
     widths = burkholz_dims(target.dims, ks)
-    network = _network([(widths[t + 1], widths[t]) for t in range(len(widths) - 1)], r.seed)
+    network = _network([(widths[t + 1], widths[t]) for t in range(len(widths) - 1)], r.seed, r.negative_slope)
     entries = [e for i in range(1, depth + 1) for e in layers[i].entries]
     ticket = Ticket(network, entries, target=target)
     trace = _trace(ticket, ks)
@@ -318,10 +325,11 @@ def _trace(ticket: Ticket, ks: tuple[int, ...]) -> tuple[float, ...]:
     target = ticket.target
     assert target is not None
     copies = list(ks[1:]) + [1]
-    d_first = first_layer_errors(ticket.kept(1), ticket.kept(2), target.weights[0], copies[0])
+    slope = ticket.network.negative_slope
+    d_first = first_layer_errors(ticket.kept(1), ticket.kept(2), target.weights[0], copies[0], negative_slope=slope)
     assert d_first is not None  # every unit of M_1 reads one input
     later = [
         copy_layer_errors(ticket.kept(i + 1), ticket.network.shapes[i], target.weights[i - 1], ks[i - 1], copies[i - 1])
         for i in range(2, target.depth + 1)
     ]
-    return copy_error_trace(d_first, later, [n.spectral_norm for n in target.layer_norms()])
+    return copy_error_trace(d_first, later, [n.spectral_norm for n in target.layer_norms()], negative_slope=slope)

@@ -20,7 +20,7 @@ import numpy as np
 from stronglth import _validate, bounds
 from stronglth._executors import open_executor, parse_executor
 from stronglth._workers import resolve_jobs
-from stronglth.constructions._assemble import stack_layers
+from stronglth.constructions._assemble import refuse_leaky, stack_layers
 from stronglth.constructions.malach.gadget import RULES
 from stronglth.constructions.malach.layer import PIECE, LayerTicket, approximate_layer
 from stronglth.constructions.malach.scan import BLOCK_VALUES, CHUNK, SELECTIONS
@@ -109,6 +109,7 @@ def _resolve(
     if not isinstance(target, TargetNetwork):
         raise InvalidInputError(f"target must be a TargetNetwork, got {type(target).__name__}")
     target.check()
+    refuse_leaky("malach", target)
     if target.has_biases:
         raise InvalidInputError(
             "target has biases: method 'malach' builds bias-free targets (docs/theory.md §2-4); method='subsetsum'"

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from stronglth import _validate, bounds
-from stronglth.constructions._assemble import stack_layers
+from stronglth.constructions._assemble import refuse_leaky, stack_layers
 from stronglth.constructions.orseau.auto import AUTO_LIMIT_FACTOR, auto_start, search_layer
 from stronglth.constructions.orseau.layer import CHUNK_VALUES, OrseauLayer, decompose_layer
 from stronglth.constructions.planning import DEFAULT_MAX_VALUES, ConstructionPlan, bind_options, check_max_values, check_plan
@@ -77,6 +77,7 @@ def _resolve(target: Any, *, eps: Any, delta: Any, seed: Any, block_sizes: Any, 
     if not isinstance(target, TargetNetwork):
         raise InvalidInputError(f"target must be a TargetNetwork, got {type(target).__name__}")
     target.check()
+    refuse_leaky("orseau", target)
     if target.has_biases:
         raise InvalidInputError(
             "target has biases: method 'orseau' builds bias-free targets (docs/theory.md §13); method='subsetsum'"

@@ -39,7 +39,7 @@ import numpy as np
 
 from stronglth import _validate, bounds
 from stronglth._workers import resolve_jobs
-from stronglth.constructions._assemble import stack_layers
+from stronglth.constructions._assemble import refuse_leaky, stack_layers
 from stronglth.constructions.planning import DEFAULT_MAX_VALUES, ConstructionPlan, bind_options, check_max_values, check_plan
 from stronglth.constructions.subsetsum.auto import AUTO_CONSTANT, auto_start, not_found, search_layer
 from stronglth.constructions.subsetsum.biases import attach_biases, bias_start, bias_tolerances, search_bias_block
@@ -148,6 +148,7 @@ def _resolve(
     if not isinstance(target, TargetNetwork):
         raise InvalidInputError(f"target must be a TargetNetwork, got {type(target).__name__}")
     target.check()
+    refuse_leaky("subsetsum", target)
     negative_half_everywhere = _validate.boolean(negative_half_everywhere, "negative_half_everywhere")
     eps, etas = _resolve_etas(target, eps, eta, negative_half_everywhere)
     delta = _validate.probability(delta, "delta")
