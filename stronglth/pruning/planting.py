@@ -42,6 +42,15 @@ def bias_free_mlp(weights: Sequence[np.ndarray], dtype: str = "float64") -> nn.S
     return nn.Sequential(*layers)
 
 
+def _refuse_beyond_bias_free_relu(negative_slope: float, has_biases: bool, what: str) -> None:
+    """The models here are bias-free ReLU MLPs (:func:`bias_free_mlp`): a network with (kept) biases or a
+    leaky ReLU would silently become another function, so it is refused."""
+    if float(negative_slope) != 0.0:
+        raise InvalidInputError(f"{what} has a leaky ReLU (negative_slope={negative_slope!r}); the pruning models are ReLU MLPs")
+    if has_biases:
+        raise InvalidInputError(f"{what} has biases; the pruning models are bias-free MLPs")
+
+
 def ticket_model(ticket: Any, *, dtype: str = "float64") -> tuple[nn.Sequential, list[torch.Tensor]]:
     """G as a dense torch MLP (its ``M_t`` as weights) and the ticket's kept positions as masks."""
     from stronglth.ticket import Ticket
@@ -49,6 +58,7 @@ def ticket_model(ticket: Any, *, dtype: str = "float64") -> tuple[nn.Sequential,
     if not isinstance(ticket, Ticket):
         raise InvalidInputError(f"ticket_model expects a Ticket, got {type(ticket).__name__}")
     network = ticket.network
+    _refuse_beyond_bias_free_relu(network.negative_slope, ticket.has_biases, "ticket_model: the ticket")
     model = bias_free_mlp([network.dense(t) for t in range(1, network.depth + 1)], dtype)
     masks = []
     for t, (rows, cols) in enumerate(network.shapes, start=1):
@@ -67,6 +77,9 @@ def plant_target(
     ``S_{l-1}`` (``S_0`` = all inputs, ``S_L`` = all outputs). Returns the model, the planted masks (the
     target's nonzero entries at those positions) and the chosen neurons ``S_1 .. S_{L-1}``."""
     seed = _validate.seed(seed)
+    _refuse_beyond_bias_free_relu(
+        getattr(target, "negative_slope", 0.0), getattr(target, "has_biases", False), "plant_target: the target"
+    )
     tw = [np.asarray(w, dtype=np.float64) for w in target.weights]
     hidden = [_validate.positive_int(w, f"hidden_widths[{i}]") for i, w in enumerate(hidden_widths)]
     if len(hidden) != len(tw) - 1:

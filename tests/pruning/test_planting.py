@@ -46,3 +46,21 @@ def test_regression_data_and_overlap():
     a = [torch.tensor([True, True, False, False])]
     b = [torch.tensor([True, False, True, False])]
     assert mask_overlap(a, b) == {"precision": 0.5, "recall": 0.5, "layer_recall": [0.5]}
+
+
+def test_networks_the_bias_free_relu_models_cannot_express_are_refused():
+    from stronglth import InvalidInputError, RandomNetwork, Ticket
+
+    with pytest.raises(InvalidInputError, match=r"plant_target: the target has a leaky ReLU \(negative_slope=0\.2\)"):
+        plant_target(stronglth.random_target(3, [4, 2], seed=1, negative_slope=0.2), [20], seed=0)
+    with pytest.raises(InvalidInputError, match="plant_target: the target has biases"):
+        plant_target(stronglth.random_target(3, [4, 2], seed=1, biases=True), [20], seed=0)
+    positions = [([0], [0]), ([0], [0])]
+    leaky = Ticket.from_positions(RandomNetwork([(4, 2), (1, 4)], seed=0, negative_slope=0.1), positions)
+    with pytest.raises(InvalidInputError, match=r"ticket_model: the ticket has a leaky ReLU \(negative_slope=0\.1\)"):
+        ticket_model(leaky)
+    biased_g = RandomNetwork([(4, 2), (1, 4)], seed=0, biases=["uniform", None])
+    with pytest.raises(InvalidInputError, match="ticket_model: the ticket has biases"):
+        ticket_model(Ticket.from_positions(biased_g, positions, bias_positions=[[0], None]))
+    model, masks = ticket_model(Ticket.from_positions(biased_g, positions))  # bias lines, none kept: fine
+    assert sum(int(m.sum()) for m in masks) == 2
