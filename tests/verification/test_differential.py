@@ -81,7 +81,7 @@ def test_unpaired_networks_are_bounded_apart_and_still_above_every_point(seed, d
 
 @given(seed=st.integers(0, 2**32 - 1), widths=st.sampled_from([[3, 1], [4, 2], [3, 3, 1]]), norm=st.sampled_from(["l2", "linf"]))
 @settings(max_examples=15, deadline=None)
-def test_on_tickets_the_bound_is_above_the_exact_value_and_below_the_certified_bound(seed, widths, norm):
+def test_on_tickets_the_bound_is_above_the_exact_value(seed, widths, norm):
     ticket, target = ticket_pair(2, widths, seed)
     layers = pair_layers(ticket, target)
     assert layers.split and layers.paired  # the gadget form, its shared first layer kept exact
@@ -89,8 +89,6 @@ def test_on_tickets_the_bound_is_above_the_exact_value_and_below_the_certified_b
     bound = differential_bound(ticket, target, norm=norm)
     assert exact.upper <= bound.upper * (1 + SLACK)
     assert bound.lower <= exact.upper * (1 + 1e-9)
-    if norm == "l2" and ticket.meta["failures"] == 0:  # an observation on these tickets, not a theorem: tighter
-        assert bound.upper <= ticket.certified_error * (1 + 1e-9)
 
 
 @given(seed=st.integers(0, 2**32 - 1), d=st.integers(2, 4), ball=st.booleans(), norm=st.sampled_from(["l2", "linf"]))
