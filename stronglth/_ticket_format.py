@@ -47,7 +47,7 @@ META_REQUIRED_V2 = META_REQUIRED + ("distributions", "biases")
 SLOPE_KEYS = ("negative_slope", "target_negative_slope")
 """Format /3's arrays: G's slope, and the stored target's (only when the ticket stores a target)."""
 _V2_ONLY = ("distributions", "biases", "output_scale")
-META_RESERVED = frozenset(META_REQUIRED) - {"method", "eps", "delta"} | {"target_depth", "version", *_V2_ONLY}
+META_RESERVED = frozenset(META_REQUIRED) - {"method", "eps", "delta"} | {"target_depth", "version", *_V2_ONLY, *SLOPE_KEYS}
 """Fields the writer sets from the ticket itself, so not to be given in ``Ticket(meta=...)``."""
 _INDEX, _VALUE = np.dtype("<i8"), np.dtype("<f8")
 

@@ -323,6 +323,10 @@ def load_target(path: str | os.PathLike) -> TargetNetwork:
             if stray := [i for i in with_bias if i not in numbers]:
                 raise TicketFormatError(f"{path}: bias {bias_prefix}{stray[0]} belongs to no layer (layers 1..{len(numbers)})")
             biases = [arrays.get(f"{bias_prefix}{i}") for i in numbers]
+            if prefix == "target_" and "negative_slope" in arrays and slope_key not in arrays:
+                raise TicketFormatError(
+                    f"{path}: a format /3 ticket file (it has negative_slope) stores its target's slope as {slope_key}"
+                )
             slope = _stored_slope(path, arrays, slope_key)
             return TargetNetwork([arrays[f"{prefix}{i}"] for i in numbers], biases if with_bias else None, negative_slope=slope)
     raise TicketFormatError(f"{path}: no target matrices (keys W_1, W_2, ... or target_1, ...); keys are {sorted(arrays)}")

@@ -293,6 +293,13 @@ class Ticket:
                 )
         if self.certified_error is not None:
             recomputed = recomputed_certified_error(self)
+            slopes = (self.network.negative_slope, 0.0 if self.target is None else self.target.negative_slope)
+            if recomputed is None and any(slopes):
+                raise TicketAuditError(
+                    f"the stored certified_error {self.certified_error!r} cannot be recomputed: G's activation has"
+                    f" negative_slope={slopes[0]!r} and the target's {slopes[1]!r}, and a ticket with a leaky ReLU has a"
+                    " certified bound only in Burkholz's layout with equal slopes (docs/theory.md §14.6)"
+                )
             if recomputed is not None and self.certified_error < recomputed * (1 - 1e-9):
                 raise TicketAuditError(
                     f"the stored certified_error {self.certified_error!r} is smaller than the bound recomputed from the"

@@ -15,7 +15,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 from torch import nn
 
-from stronglth import RandomNetwork, TargetNetwork, Ticket, TicketAuditError, TicketFormatError, load_target, random_target
+from stronglth import (
+    InvalidInputError,
+    RandomNetwork,
+    TargetNetwork,
+    Ticket,
+    TicketAuditError,
+    TicketFormatError,
+    load_target,
+    random_target,
+)
 
 slopes = st.one_of(st.sampled_from([0.01, 0.2, 0.5, 0.999]), st.floats(0.0, 1.0, exclude_max=True))
 
@@ -126,8 +135,7 @@ def _ticket(kind: str) -> Ticket:
         target=target,
         bias_positions=[[0, 5], None] if kind == "biases" else None,
         output_scale=2.5 if kind == "biases" else 1.0,
-        certified_error=0.75 if kind == "relu-target" else None,
-        meta={"method": "test"},
+        meta={"method": "test"},  # no certified claim: on a leaky ticket it must be recomputable (test below)
     )
 
 
@@ -298,3 +306,38 @@ def test_the_slopes_are_recorded_facts_read_as_written(tmp_path, v3):
     vals[0] = np.nextafter(vals[0], 2)
     with pytest.raises(TicketAuditError, match=r"bad.npz: M_1\[0, 0\] is .* in the ticket but"):
         Ticket.load(rewrite(tmp_path / "bad.npz", v3 | {"vals_1": vals}))
+
+
+def test_a_certified_claim_that_a_changed_slope_makes_unrecomputable_is_refused(tmp_path):
+    """A leaky ticket has a certified bound only in Burkholz's layout with equal slopes; a claim that
+    no longer can be recomputed (a slope edited in the file, or a ReLU ticket re-paired with a leaky
+    target) does not survive the audit, so neither load nor `stronglth audit` shows it."""
+    from stronglth import construct
+
+    leaky = random_target(2, [3, 1], seed=0, negative_slope=0.9)
+    ticket = construct(leaky, method="burkholz", eps=0.3, seed=0)
+    assert ticket.audit() is ticket and ticket.certified_error is not None
+    with np.load(ticket.save(tmp_path / "t.npz")) as z:
+        arrays = {k: z[k] for k in z.files}
+    for edited in ({"negative_slope": np.float64(0.0)}, {"negative_slope": np.float64(0.5)}):
+        path = rewrite(tmp_path / "edited.npz", arrays | edited)
+        with pytest.raises(TicketAuditError, match=r"edited.npz: the stored certified_error .* cannot be recomputed"):
+            Ticket.load(path)
+    malach = construct(random_target(2, [3, 1], seed=0), method="malach", eps=0.3, seed=0)
+    repaired = Ticket(malach.network, malach.entries, target=leaky, certified_error=malach.certified_error)
+    with pytest.raises(TicketAuditError, match=r"negative_slope=0\.0 and the target's 0\.9"):
+        repaired.audit()
+    Ticket(malach.network, malach.entries, target=leaky).audit()  # without a claim there is nothing to refuse
+
+
+def test_the_slope_keys_are_not_meta_fields():
+    for key in ("negative_slope", "target_negative_slope"):
+        with pytest.raises(InvalidInputError, match=key):
+            Ticket.from_positions(RandomNetwork([(1, 1)], seed=0), [([], [])], meta={key: 0.0})
+
+
+def test_load_target_of_a_format_3_file_needs_its_slope(tmp_path, v3):
+    assert load_target(rewrite(tmp_path / "good.npz", v3)).negative_slope == v3["target_negative_slope"]
+    without = {k: v for k, v in v3.items() if k != "target_negative_slope"}
+    with pytest.raises(TicketFormatError, match="stores its target's slope as target_negative_slope"):
+        load_target(rewrite(tmp_path / "bad.npz", without))

@@ -203,6 +203,11 @@ def approximate_target(
 
     if not isinstance(target, TargetNetwork):
         raise InvalidInputError(f"target must be a TargetNetwork, got {type(target).__name__}")
+    if target.negative_slope != 0.0:
+        raise InvalidInputError(
+            f"target has a leaky ReLU (negative_slope={target.negative_slope!r}): the edge-popup baseline searches a ReLU G"
+            " with ReLU supermask models; construct a leaky target with method='burkholz' (docs/theory.md §14.6)"
+        )
     steps = _validate.positive_int(steps, "steps")
     batch_size = _validate.positive_int(batch_size, "batch_size")
     device = resolve_device(device)

@@ -8,7 +8,7 @@ from stronglth.errors import InvalidInputError
 from stronglth.ticket import Ticket
 from stronglth.verification import VerificationReport
 
-__all__ = ["table", "columns", "ticket_table"]
+__all__ = ["table", "columns", "ticket_table", "activation_row"]
 
 
 def table(rows: Sequence[tuple[str, str]]) -> str:
@@ -25,6 +25,11 @@ def columns(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
         return "  " + "  ".join(f"{str(c):>{w}}" for c, w in zip(cells, widths, strict=False))
 
     return "\n".join([line(header), "  " + "  ".join("-" * w for w in widths)] + [line(r) for r in rows])
+
+
+def activation_row(g_slope: float, target_slope: float) -> list[tuple[str, str]]:
+    """The table row naming the activations, or none for a ReLU G with a ReLU (or no) target."""
+    return [("activation", _activation(g_slope, target_slope))] if g_slope or target_slope else []
 
 
 def _activation(g_slope: float, target_slope: float) -> str:
@@ -51,11 +56,7 @@ def ticket_table(ticket: Ticket, *, seconds: float, report: VerificationReport, 
         ("target dims", " x ".join(str(n) for n in target.dims)),
         ("block sizes k_i", ", ".join(f"{k:,}" for k in ticket.meta.get("block_sizes", []))),
         ("G widths", " x ".join(f"{n:,}" for n in net.dims)),
-        *(
-            [("activation", _activation(net.negative_slope, target.negative_slope))]
-            if net.negative_slope or target.negative_slope
-            else []
-        ),
+        *activation_row(net.negative_slope, target.negative_slope),
         ("G parameters", f"{net.parameter_count:,} (generated on the fly, never stored)"),
         ("ticket nnz", f"{ticket.nnz:,} (density {ticket.density:.3g})"),
         *(

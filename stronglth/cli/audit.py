@@ -6,7 +6,7 @@ import argparse
 import time
 from typing import Any
 
-from stronglth.cli._table import table
+from stronglth.cli._table import activation_row, table
 from stronglth.gadget_form import recomputed_certified_error
 from stronglth.ticket import Ticket
 
@@ -33,7 +33,7 @@ def _cmd_audit(args: argparse.Namespace) -> int:
                 ("G widths", " x ".join(str(n) for n in net.dims)),
                 ("G parameters", f"{net.parameter_count:,}"),
                 ("seed", str(net.seed)),
-                *([("activation", f"leaky ReLU max(t, a t), a = {net.negative_slope:g}")] if net.negative_slope else []),
+                *activation_row(net.negative_slope, 0.0 if ticket.target is None else ticket.target.negative_slope),
                 ("ticket nnz", f"{ticket.nnz:,} (density {ticket.density:.3g})"),
                 ("live widths", " x ".join(str(n) for n in ticket.live_widths)),
                 ("method", str(ticket.meta.get("method"))),

@@ -83,6 +83,9 @@ def test_edge_popup_and_construction_in_the_same_g():
 def test_approximate_target_checks_its_input():
     with pytest.raises(InvalidInputError, match="TargetNetwork"):
         approximate_target(np.eye(2), block_sizes=[2], density=0.5, seed=0)
+    leaky = random_target(2, [3, 1], seed=0, negative_slope=0.5)  # a ReLU G would be trained on it silently
+    with pytest.raises(InvalidInputError, match=r"negative_slope=0\.5.*ReLU G.*method='burkholz'"):
+        approximate_target(leaky, block_sizes=[2, 2], density=0.5, seed=0)
 
 
 def test_calibrated_scaling_is_a_constant_times_a_subnetwork_of_g():

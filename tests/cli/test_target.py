@@ -92,3 +92,13 @@ def test_the_tables_name_a_leaky_activation(tmp_path, capsys):
     assert "leaky ReLU max(t, a t), a = 0.2" in capsys.readouterr().out
     assert main(["construct", "--d", "2", "--widths", "3", "1", "--eps", "0.5", "--samples", "100"]) == 0
     assert "activation" not in capsys.readouterr().out  # a ReLU ticket's table is as before
+
+
+def test_audit_names_the_targets_activation_when_only_the_target_is_leaky(tmp_path, capsys):
+    from stronglth import RandomNetwork, Ticket
+
+    g = RandomNetwork([(4, 2), (1, 4)], seed=0)
+    ticket = Ticket.from_positions(g, [([0], [0]), ([0], [0])], target=random_target(2, [1], seed=0, negative_slope=0.3))
+    path = ticket.save(tmp_path / "t.npz")
+    assert main(["audit", str(path)]) == 0
+    assert "ReLU (target: a = 0.3)" in capsys.readouterr().out
