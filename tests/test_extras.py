@@ -53,7 +53,7 @@ def test_construct_verify_and_audit_work_with_the_core_alone(tmp_path):
         (["torch"], "import stronglth.baselines", "torch"),
         (["torch"], "import stronglth as s; s.random_target(2, [2], seed=0).to_torch()", "torch"),
         (["hypothesis"], "import stronglth.testing", "testing"),
-        (["matplotlib"], "from stronglth.experiments._common import new_figure; new_figure()", "plots"),
+        (["matplotlib"], "from stronglth.experiments.toolkit import new_figure; new_figure()", "plots"),
         (["sklearn"], "from stronglth.baselines.data import load_digits; load_digits()", "torch"),
     ],
 )

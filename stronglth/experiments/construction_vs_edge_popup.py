@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from stronglth._io import write_csv, write_text
-from stronglth.experiments._common import check_target_fields, new_figure, require, save_figure
+from stronglth.experiments.toolkit import check_target_fields, new_figure, require, save_figure
 from stronglth.sweep import Experiment, Row, SweepConfig
 
 NAME = "construction-vs-edge-popup"

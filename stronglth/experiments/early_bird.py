@@ -24,8 +24,8 @@ from pathlib import Path
 import numpy as np
 
 from stronglth._io import write_csv, write_text
-from stronglth.experiments._common import markdown_table, new_figure, require, save_figure
 from stronglth.experiments.lottery_ticket import t_interval
+from stronglth.experiments.toolkit import markdown_table, new_figure, require, save_figure
 from stronglth.sweep import Experiment, Row, SweepConfig
 
 NAME = "early-bird"

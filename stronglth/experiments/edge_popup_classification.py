@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from stronglth._io import write_csv, write_text
-from stronglth.experiments._common import new_figure, require, save_figure
+from stronglth.experiments.toolkit import new_figure, require, save_figure
 from stronglth.sweep import Experiment, Row, SweepConfig
 
 NAME = "edge-popup-classification"

@@ -30,7 +30,7 @@ from stronglth import bounds
 from stronglth._io import write_csv, write_text
 from stronglth.constructions import construct
 from stronglth.errors import TicketNotFound
-from stronglth.experiments._common import (
+from stronglth.experiments.toolkit import (
     ONE_WEIGHT,
     check_target_fields,
     clopper_pearson,

@@ -31,7 +31,7 @@ import numpy as np
 from stronglth import bounds
 from stronglth._io import write_csv, write_text
 from stronglth.constructions import construct
-from stronglth.experiments._common import fmt, make_target, markdown_table, new_figure, require, save_figure, target_label
+from stronglth.experiments.toolkit import fmt, make_target, markdown_table, new_figure, require, save_figure, target_label
 from stronglth.sweep import Experiment, Row, SweepConfig
 
 NAME = "fixed-size-subsets"

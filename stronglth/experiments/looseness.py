@@ -24,7 +24,7 @@ import numpy as np
 
 from stronglth._io import write_csv, write_text
 from stronglth.constructions import construct
-from stronglth.experiments._common import (
+from stronglth.experiments.toolkit import (
     check_target_fields,
     fmt,
     make_target,

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from stronglth._io import write_csv, write_text
-from stronglth.experiments._common import markdown_table, new_figure, require, save_figure
+from stronglth.experiments.toolkit import markdown_table, new_figure, require, save_figure
 from stronglth.sweep import Experiment, Row, SweepConfig
 
 NAME = "lottery-ticket"

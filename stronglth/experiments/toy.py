@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from stronglth._io import write_csv, write_text
-from stronglth.experiments._common import markdown_table
+from stronglth.experiments.toolkit import markdown_table
 from stronglth.sweep import Experiment, Row, SweepConfig
 
 NAME = "toy"

@@ -28,7 +28,7 @@ import numpy as np
 from stronglth import bounds
 from stronglth._io import write_csv, write_text
 from stronglth.constructions.subsetsum.auto import auto_start
-from stronglth.experiments._common import (
+from stronglth.experiments.toolkit import (
     check_target_fields,
     fmt,
     linear_fit,
@@ -38,9 +38,10 @@ from stronglth.experiments._common import (
     power_fit,
     require,
     save_figure,
+    smallest_block_size,
     target_label,
+    threshold_search,
 )
-from stronglth.experiments.toolkit import smallest_block_size, threshold_search
 from stronglth.sweep import Experiment, Row, SweepConfig
 
 NAME = "width-vs-eps"

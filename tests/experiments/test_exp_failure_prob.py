@@ -13,7 +13,7 @@ from strategies import admissible_targets
 
 from stronglth import bounds
 from stronglth.experiments import failure_prob as fp
-from stronglth.experiments._common import ONE_WEIGHT, make_target
+from stronglth.experiments.toolkit import ONE_WEIGHT, make_target
 from stronglth.sweep import Row, config_hash
 
 

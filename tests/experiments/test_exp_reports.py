@@ -8,7 +8,7 @@ import pytest
 
 from stronglth import sweep
 from stronglth.experiments import depth, failure_prob, get_experiment, looseness, width_vs_eps
-from stronglth.experiments._common import ONE_WEIGHT
+from stronglth.experiments.toolkit import ONE_WEIGHT
 
 TINY = {
     "width-vs-eps": [
