@@ -20,7 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from stronglth import _validate
-from stronglth.constructions._assemble import LEAKY_METHODS, refuse_leaky
+from stronglth.constructions._assemble import LEAKY_METHODS
 from stronglth.constructions.burkholz.network import construct_burkholz, plan_burkholz
 from stronglth.constructions.malach.network import construct_malach, plan_malach
 from stronglth.constructions.orseau.network import construct_orseau, plan_orseau
@@ -53,7 +53,6 @@ PLANNERS: dict[str, Callable[..., ConstructionPlan]] = {
 def _check_keywords(method: str, target: TargetNetwork, kwargs: dict[str, Any]) -> None:
     if not isinstance(method, str) or method not in METHODS:
         raise InvalidInputError(f"unknown construction method {method!r}; choose one of {sorted(METHODS)}")
-    refuse_leaky(method, target)
     valid = [n for n, p in inspect.signature(METHODS[method]).parameters.items() if p.kind is inspect.Parameter.KEYWORD_ONLY]
     if unknown := sorted(set(kwargs) - set(valid)):
         raise InvalidInputError(

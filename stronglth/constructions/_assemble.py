@@ -20,9 +20,9 @@ LEAKY_METHODS = ("burkholz",)
 
 
 def refuse_leaky(method: str, target: Any) -> None:
-    """Refuse a leaky target for a construction that builds ReLU tickets only. Called by
-    :func:`stronglth.construct` / :func:`stronglth.plan` (so also for ``rescale=True``: ``F / c`` keeps
-    the slope) and by each such construction's own entry point, so a direct call refuses too."""
+    """Refuse a leaky target for a construction that builds ReLU tickets only. Called where each such
+    construction checks its arguments, which :func:`stronglth.construct`, :func:`stronglth.plan`,
+    ``rescale=True`` (``F / c`` keeps the slope) and a direct call all pass through."""
     slope = float(getattr(target, "negative_slope", 0.0))
     if slope != 0.0 and method not in LEAKY_METHODS:
         also = " (bias-free: no method builds a leaky target with biases)" if getattr(target, "has_biases", False) else ""
