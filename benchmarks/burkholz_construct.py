@@ -98,10 +98,15 @@ def main() -> dict:
             f" {p['parameters']:,} weights, {p_seconds:.2f} s): weights x{r['parameters_burkholz_over_subsetsum']:.3f},"
             f" widest layer x{r['width_burkholz_over_subsetsum']:.3f}, time x{r['seconds_burkholz_over_subsetsum']:.2f}"
         )
+    return _record("burkholz_construct", rows)
+
+
+def _record(name: str, rows: list[dict]) -> dict:
+    """The run's record (target, delta, rows, load average, peak memory), written as ``name``."""
     record = {"target": {"d": D, "widths": list(WIDTHS), "seed": SEED}, "delta": DELTA, "rows": rows}
     record["load_average"] = list(os.getloadavg())
     record["peak_memory"] = peak_memory_bytes()
-    print("record:", write_record("burkholz_construct", record), "load average", record["load_average"])
+    print("record:", write_record(name, record), "load average", record["load_average"])
     return record
 
 
@@ -142,11 +147,7 @@ def leaky() -> dict:
                 f" ({row['a_priori_parameters']:,} weights); against a = 0: weights x{row['parameters_over_relu']:.3f},"
                 f" certified x{row['certified_over_relu']:.3f}"
             )
-    record = {"target": {"d": D, "widths": list(WIDTHS), "seed": SEED}, "delta": DELTA, "rows": rows}
-    record["load_average"] = list(os.getloadavg())
-    record["peak_memory"] = peak_memory_bytes()
-    print("record:", write_record("burkholz_construct_leaky", record), "load average", record["load_average"])
-    return record
+    return _record("burkholz_construct_leaky", rows)
 
 
 if __name__ == "__main__":
