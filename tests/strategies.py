@@ -54,3 +54,50 @@ def spec_line(seed: int, t: int, line: int, size: int) -> np.ndarray:
 def unit_sphere(d: int, n: int, seed: int) -> np.ndarray:
     x = np.random.default_rng(seed).standard_normal((n, d))
     return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+@st.composite
+def biased_tickets(draw, negative_slopes=None):
+    """A ticket of a small G of depth 1-4 with bias lines on some matrices, random masks of its
+    weights and bias entries, any distributions, an output scale, and G's slope drawn from
+    ``negative_slopes`` (a strategy; None: the ReLU)."""
+    depth = draw(st.integers(1, 4))
+    dims = draw(st.lists(st.integers(1, 6), min_size=depth + 1, max_size=depth + 1))
+    specs = draw(st.lists(st.sampled_from(["uniform", "normal", "hyperbolic(0.01)"]), min_size=depth, max_size=depth))
+    bias_specs = draw(st.lists(st.sampled_from([None, "uniform", "normal"]), min_size=depth, max_size=depth))
+    network = RandomNetwork(
+        list(zip(dims[1:], dims[:-1], strict=True)),
+        seed=draw(st.integers(0, 2**32)),
+        distributions=specs,
+        biases=bias_specs,
+        negative_slope=0.0 if negative_slopes is None else draw(negative_slopes),
+    )
+    rng = np.random.default_rng(draw(st.integers(0, 2**32)))
+    density = draw(st.floats(0.0, 1.0))
+    positions = [np.nonzero(rng.random(shape) < density) for shape in network.shapes]
+    bias_positions = [
+        None if b is None else np.flatnonzero(rng.random(shape[0]) < density)
+        for b, shape in zip(bias_specs, network.shapes, strict=True)
+    ]
+    scale = draw(st.sampled_from([1.0, 0.25, 3.0]))
+    return Ticket.from_positions(network, positions, bias_positions=bias_positions, output_scale=scale)
+
+
+def dense_biased_forward(ticket: Ticket, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Oracle: every M_t and bias vector of G dense, entries not kept zeroed, G's activation
+    ``np.where(z > 0, z, a z)`` (the ReLU for a = 0), times ``c``; and the magnitude of every partial
+    sum (``|M_t|``, ``|b|`` on ``|x|``), for tolerances."""
+    a, h, m = ticket.network.negative_slope, np.asarray(X, dtype=np.float64), np.abs(X)
+    for t in range(1, ticket.network.depth + 1):
+        dense, kept = ticket.network.dense(t), ticket.kept(t)
+        mask = np.zeros_like(dense, dtype=bool)
+        mask[kept.rows, kept.cols] = True
+        h, m = h @ (dense * mask).T, m @ np.abs(dense * mask).T
+        if ticket.network.biases[t - 1] is not None:
+            bias, kept_bias = ticket.network.bias_vector(t), ticket.kept_biases(t)
+            bias_mask = np.zeros(bias.size, dtype=bool)
+            bias_mask[kept_bias.rows] = True
+            h, m = h + bias * bias_mask, m + np.abs(bias * bias_mask)
+        if t < ticket.network.depth:
+            h = np.where(h > 0, h, a * h)
+    return ticket.output_scale * h, ticket.output_scale * m

@@ -13,6 +13,7 @@ import pytest
 import torch
 from hypothesis import given
 from hypothesis import strategies as st
+from strategies import biased_tickets, dense_biased_forward
 from torch import nn
 
 from stronglth import (
@@ -29,58 +30,15 @@ from stronglth import (
 slopes = st.one_of(st.sampled_from([0.01, 0.2, 0.5, 0.999]), st.floats(0.0, 1.0, exclude_max=True))
 
 
-@st.composite
-def leaky_tickets(draw):
-    """A ticket of a small G of depth 1-4 with a slope, bias lines on some matrices, random masks of
-    its weights and bias entries, and an output scale."""
-    depth = draw(st.integers(1, 4))
-    dims = draw(st.lists(st.integers(1, 6), min_size=depth + 1, max_size=depth + 1))
-    bias_specs = draw(st.lists(st.sampled_from([None, "uniform", "normal"]), min_size=depth, max_size=depth))
-    network = RandomNetwork(
-        list(zip(dims[1:], dims[:-1], strict=True)),
-        seed=draw(st.integers(0, 2**32)),
-        biases=bias_specs,
-        negative_slope=draw(slopes),
-    )
-    rng = np.random.default_rng(draw(st.integers(0, 2**32)))
-    density = draw(st.floats(0.0, 1.0))
-    positions = [np.nonzero(rng.random(shape) < density) for shape in network.shapes]
-    bias_positions = [
-        None if b is None else np.flatnonzero(rng.random(shape[0]) < density)
-        for b, shape in zip(bias_specs, network.shapes, strict=True)
-    ]
-    scale = draw(st.sampled_from([1.0, 0.25, 3.0]))
-    return Ticket.from_positions(network, positions, bias_positions=bias_positions, output_scale=scale)
-
-
-def dense_leaky_oracle(ticket: Ticket, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Every M_t and bias vector of G dense, entries not kept zeroed, ``np.where(z > 0, z, a z)``,
-    times ``c``; and the magnitude of every partial sum (``|M_t|``, ``|b|`` on ``|x|``)."""
-    a, h, m = ticket.network.negative_slope, np.asarray(X, dtype=np.float64), np.abs(X)
-    for t in range(1, ticket.network.depth + 1):
-        dense, kept = ticket.network.dense(t), ticket.kept(t)
-        mask = np.zeros_like(dense, dtype=bool)
-        mask[kept.rows, kept.cols] = True
-        h, m = h @ (dense * mask).T, m @ np.abs(dense * mask).T
-        if ticket.network.biases[t - 1] is not None:
-            bias, kept_bias = ticket.network.bias_vector(t), ticket.kept_biases(t)
-            bias_mask = np.zeros(bias.size, dtype=bool)
-            bias_mask[kept_bias.rows] = True
-            h, m = h + bias * bias_mask, m + np.abs(bias * bias_mask)
-        if t < ticket.network.depth:
-            h = np.where(h > 0, h, a * h)
-    return ticket.output_scale * h, ticket.output_scale * m
-
-
 def assert_close(got: np.ndarray, expected: np.ndarray, magnitude: np.ndarray) -> None:
     assert got.shape == expected.shape
     assert np.all(np.abs(got - expected) <= 1e-12 * magnitude + 1e-300)
 
 
-@given(ticket=leaky_tickets(), seed=st.integers(0, 2**32))
+@given(ticket=biased_tickets(negative_slopes=slopes), seed=st.integers(0, 2**32))
 def test_leaky_tickets_agree_with_the_dense_oracle_compacted_and_in_torch(ticket, seed):
     x = np.random.default_rng(seed).uniform(-1, 1, (8, ticket.network.dims[0]))
-    expected, magnitude = dense_leaky_oracle(ticket, x)
+    expected, magnitude = dense_biased_forward(ticket, x)
     assert_close(ticket.forward(x), expected, magnitude)
     compact = ticket.compact()
     assert compact.negative_slope == ticket.network.negative_slope and compact.output_scale == ticket.output_scale
