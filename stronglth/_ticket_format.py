@@ -240,9 +240,9 @@ class TicketFile:
     target_negative_slope: float = 0.0
 
 
-def _network(z: NpzReader, meta: dict[str, Any]) -> RandomNetwork:
+def _network(z: NpzReader, meta: dict[str, Any], negative_slope: float) -> RandomNetwork:
     """G from meta: shapes and seed; in format /1 of depth ``2l``, in /2 and /3 of any depth and with its
-    specs (its ``negative_slope``: :func:`_slopes`)."""
+    specs, and the activation read by :func:`_slopes` (0.0 in /1 and /2)."""
     v2 = meta["format"] in (TICKET_FORMAT_V2, TICKET_FORMAT_V3)
     try:
         network = RandomNetwork(meta["shapes"], seed=meta["seed"])
@@ -253,7 +253,8 @@ def _network(z: NpzReader, meta: dict[str, Any]) -> RandomNetwork:
             raise z.fail(f"bad shapes in meta: format {TICKET_FORMAT!r} has G of depth 2l, got {network.depth} shapes")
         return network
     try:
-        return RandomNetwork(meta["shapes"], seed=meta["seed"], distributions=meta["distributions"], biases=meta["biases"])
+        specs = {"distributions": meta["distributions"], "biases": meta["biases"]}
+        return RandomNetwork(meta["shapes"], seed=meta["seed"], **specs, negative_slope=negative_slope)
     except InvalidInputError as exc:
         raise z.fail(f"bad distributions or biases in meta: {exc}") from None
 
@@ -292,19 +293,12 @@ def read_ticket_file(path: Path) -> TicketFile:
     with NpzReader(path) as z:
         meta = _check_meta(z)
         v2 = meta["format"] in (TICKET_FORMAT_V2, TICKET_FORMAT_V3)
-        network = _network(z, meta)
-        depth, target_depth = network.depth, meta.get("target_depth", 0)
+        target_depth = meta.get("target_depth", 0)
         if isinstance(target_depth, bool) or not isinstance(target_depth, int) or not 0 <= target_depth <= MAX_MATRICES // 2:
             raise z.fail(f"bad target_depth {_short(target_depth)}: the number of target layers, 0 (none) to {MAX_MATRICES // 2}")
         slopes = _slopes(z, meta, target_depth)
-        if slopes.get("negative_slope", 0.0) != 0.0:  # G's activation (its values do not depend on it)
-            network = RandomNetwork(
-                network.shapes,
-                seed=network.seed,
-                distributions=network.distributions,
-                biases=network.biases,
-                negative_slope=slopes["negative_slope"],
-            )
+        network = _network(z, meta, slopes.get("negative_slope", 0.0))  # G's values do not depend on its slope
+        depth = network.depth
         biased = [t for t in range(1, depth + 1) if network.biases[t - 1] is not None]
         required = {"meta"} | {f"{kind}_{t}" for t in range(1, depth + 1) for kind in ("rows", "cols", "vals")}
         required |= {f"{kind}_{t}" for t in biased for kind in ("bias_rows", "bias_vals")}
