@@ -23,7 +23,7 @@ from stronglth.errors import InvalidInputError, ShapeError
 if TYPE_CHECKING:  # torch is imported lazily: `import stronglth` stays fast
     import torch
 
-__all__ = ["ReLUNetwork", "activate", "output_scale_module"]
+__all__ = ["ReLUNetwork", "activate", "split_units", "output_scale_module"]
 
 _Net = TypeVar("_Net", bound="ReLUNetwork")
 
@@ -169,19 +169,7 @@ class ReLUNetwork:
         double, biases ``b`` become ``[b; -b]``, the output scale is kept. Equal up to one rounding of
         each product ``a W`` (relative ``2^-53``), which is how every verification method handles a
         leaky network. Bias-free stays bias-free, so positive homogeneity (§1.5) is kept."""
-        a = self._negative_slope
-        if a == 0.0:
-            return self
-        weights, biases = [], []
-        last = len(self._weights) - 1
-        for i, (w, b, given) in enumerate(zip(self._weights, self._biases, self._bias_layers, strict=True)):
-            w = np.hstack((w, -a * w)) if i > 0 else w  # reads [s(z); s(-z)] of the layer before
-            if i < last:
-                w = np.vstack((w, -w))
-                b = np.concatenate((b, -b))
-            weights.append(w)
-            biases.append(b if given else None)
-        return ReLUNetwork(weights, biases if self.has_biases else None, output_scale=self._output_scale)
+        return self if self._negative_slope == 0.0 else split_units(self)
 
     @property
     def depth(self) -> int:
@@ -268,6 +256,25 @@ class ReLUNetwork:
         if self._negative_slope != 0.0:
             parts.append(f"negative_slope={self._negative_slope!r}")
         return f"{type(self).__name__}({', '.join(parts)})"
+
+
+def split_units(net: ReLUNetwork) -> ReLUNetwork:
+    """The layout of :meth:`ReLUNetwork.relu_equivalent` for any network, a plain ReLU one included:
+    every hidden unit twice, reading ``z`` and ``-z``, the next layer reading them with ``W`` and
+    ``-a W`` (for ``a = 0`` exact zeros: the same function bit for bit). Two networks laid out so have
+    layers of equal shapes, which the differential bound needs of a pair with one leaky network."""
+    a = net.negative_slope
+    weights, biases = [], []
+    last = net.depth - 1
+    for i, (w, b, given) in enumerate(zip(net.weights, net.biases, net.bias_layers, strict=True)):
+        if i > 0:  # reads [s(z); s(-z)] of the layer before
+            w = np.hstack((w, -a * w if a else np.zeros_like(w)))
+        if i < last:
+            w = np.vstack((w, -w))
+            b = np.concatenate((b, -b))
+        weights.append(w)
+        biases.append(b if given else None)
+    return ReLUNetwork(weights, biases if net.has_biases else None, output_scale=net.output_scale)
 
 
 def activate(h: np.ndarray, negative_slope: float) -> np.ndarray:

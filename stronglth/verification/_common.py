@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from stronglth.errors import InvalidInputError, ShapeError
-from stronglth.relu import ReLUNetwork
+from stronglth.relu import ReLUNetwork, split_units
 from stronglth.ticket import Ticket
 
 __all__ = [
@@ -163,23 +163,6 @@ def network_pair(net: Any, target: Any) -> tuple[ReLUNetwork, ReLUNetwork]:
     return f, g
 
 
-def _doubled(net: ReLUNetwork) -> ReLUNetwork:
-    """A ReLU network (slope 0) laid out as :meth:`~stronglth.ReLUNetwork.relu_equivalent` lays out a
-    leaky one: every hidden unit twice, reading ``z`` and ``-z``, the copies on ``-z`` read with weight
-    ``0`` (``s(z) = s(z) - 0 s(-z)``); the same function exactly (no product is rounded)."""
-    weights, biases = [], []
-    last = net.depth - 1
-    for i, (w, b) in enumerate(zip(net.weights, layer_biases(net), strict=True)):
-        if i > 0:
-            w = np.hstack((w, np.zeros_like(w)))
-        if i < last:
-            w = np.vstack((w, -w))
-            b = None if b is None else np.concatenate((b, -b))
-        weights.append(w)
-        biases.append(b)
-    return ReLUNetwork(weights, biases if any(b is not None for b in biases) else None, output_scale=net.output_scale)
-
-
 def relu_forms(f: ReLUNetwork, g: ReLUNetwork) -> tuple[ReLUNetwork, ReLUNetwork]:
     """The pair as plain ReLU networks (``negative_slope = 0``), for the methods that encode ReLU pieces.
 
@@ -188,12 +171,12 @@ def relu_forms(f: ReLUNetwork, g: ReLUNetwork) -> tuple[ReLUNetwork, ReLUNetwork
     ``z`` and ``-z``, the next layer reads them with ``W`` and ``-a W``. The function is the same up to
     one rounding of each product ``a W`` (relative ``2^-53``), within the rounding every bound of the
     package already states (as for an output scale folded into the last layer). When only one of the
-    two is leaky, the other is laid out the same way (:func:`_doubled`, exactly), so that the layers of
-    the two keep equal shapes and the differential bound can pair them. A pair of ReLU networks is
-    returned as it is (the same objects: every ReLU result stays bit for bit)."""
+    two is leaky, the other is laid out the same way (:func:`~stronglth.relu.split_units`, exactly), so
+    that the layers of the two keep equal shapes and the differential bound can pair them. A pair of
+    ReLU networks is returned as it is (the same objects: every ReLU result stays bit for bit)."""
     if not is_leaky(f, g):
         return f, g
-    return tuple(net.relu_equivalent() if is_leaky(net) else _doubled(net) for net in (f, g))  # type: ignore[return-value]
+    return split_units(f), split_units(g)
 
 
 def relu_pair(net: Any, target: Any) -> tuple[ReLUNetwork, ReLUNetwork]:
